@@ -1,0 +1,1 @@
+"""Geography without Flask: points and coordinate systems, areas, the nearest-station index."""

@@ -1,0 +1,87 @@
+"""The registry's fixed vocabularies: amenities, station kinds and subdistricts.
+
+Each entry carries its stable code, its zh-CN and English labels, and (for amenities)
+the OpenStreetMap tag that says the same thing where one exists. Codes are what the
+database, the API and import files hold; labels are for people.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Amenity:
+    code: str
+    zh: str
+    en: str
+    osm: str | None
+    icon: str  # one emoji: readable at a glance, costs no icon font download
+
+
+AMENITIES: tuple[Amenity, ...] = (
+    # What the national union's stations offer.
+    Amenity("rest", "休息", "Rest", None, "🪑"),
+    Amenity("toilet", "卫生间", "Toilet", "toilets=yes", "🚻"),
+    Amenity("drinking_water", "饮水", "Drinking water", "drinking_water=yes", "🚰"),
+    Amenity("cooling", "纳凉", "Cooling (air conditioning)", "air_conditioning=yes", "❄️"),
+    Amenity("food_heating", "热饭", "Food heating (microwave)", "microwave=yes", "🍱"),
+    Amenity("warm_shelter", "避寒避雨", "Shelter from cold and rain", "shelter=yes", "🏠"),
+    Amenity(
+        "phone_charging", "手机充电", "Phone charging", "amenity=device_charging_station", "🔌"
+    ),
+    Amenity("reading", "阅读", "Reading corner", "amenity=public_bookcase", "📚"),
+    Amenity("first_aid", "急救药箱", "First-aid medicine", "emergency=first_aid_kit", "🩹"),
+    Amenity("battery_swap", "电瓶换电", "E-bike battery swap", None, "🔋"),
+    Amenity("discount_meals", "爱心餐", "Discounted meals", None, "🍚"),
+    Amenity("legal_advice", "法律咨询", "Legal advice", None, "⚖️"),
+    Amenity("haircut", "理发", "Haircuts", "shop=hairdresser", "💇"),
+    # What couriers ask for.
+    Amenity("hot_water", "热水", "Hot water", None, "♨️"),
+    Amenity("wifi", "无线网络", "Wi-Fi", "internet_access=wlan", "📶"),
+    Amenity("repair_tools", "维修工具", "Repair tools", "service:bicycle:repair=yes", "🔧"),
+    Amenity("ebike_parking", "电动车停放", "E-bike parking", "amenity=motorcycle_parking", "🛵"),
+    Amenity("rain_gear_loan", "雨具借用", "Umbrella / raincoat loan", None, "☂️"),
+    Amenity("open_24h", "24小时开放", "Open 24 hours", "opening_hours=24/7", "🕛"),
+)
+
+AMENITY_BY_CODE: dict[str, Amenity] = {a.code: a for a in AMENITIES}
+AMENITY_CODES: tuple[str, ...] = tuple(a.code for a in AMENITIES)
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    name: str  # the canonical value, as staff write it
+    en: str
+
+
+KINDS: tuple[Kind, ...] = (
+    Kind("党群服务中心", "Party-mass service centre"),
+    Kind("城管驿站", "City-management post"),
+    Kind("爱心驿家", "Aixin Yijia (caring station)"),
+    Kind("工会驿站", "Trade-union station"),
+    Kind("户外劳动者服务站", "Outdoor workers' service station"),
+    Kind("其他", "Other"),
+)
+KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
+
+
+@dataclass(frozen=True, slots=True)
+class Street:
+    name: str  # canonical value, e.g. 白杨街道
+    en: str
+    code: str  # two letters used in station ids (QT-BY-001)
+    division: str  # administrative division code
+
+
+STREETS: tuple[Street, ...] = (
+    Street("下沙街道", "Xiasha Subdistrict", "XS", "330114001"),
+    Street("白杨街道", "Baiyang Subdistrict", "BY", "330114002"),
+    Street("河庄街道", "Hezhuang Subdistrict", "HZ", "330114003"),
+    Street("义蓬街道", "Yipeng Subdistrict", "YP", "330114004"),
+    Street("新湾街道", "Xinwan Subdistrict", "XW", "330114005"),
+    Street("临江街道", "Linjiang Subdistrict", "LJ", "330114006"),
+    Street("前进街道", "Qianjin Subdistrict", "QJ", "330114007"),
+)
+STREET_BY_NAME: dict[str, Street] = {s.name: s for s in STREETS}
+STREET_NAMES: tuple[str, ...] = tuple(s.name for s in STREETS)
