@@ -1,0 +1,97 @@
+"""stationfinder: rest stations for Qiantang's couriers, their registry and their council."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .startup import StartupError
+
+__all__ = ["StartupError", "create_app"]
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. A `config` mapping replaces environment settings (tests use it)."""
+    from flask_compress import Compress
+
+    from . import db, errors, startup
+    from .api import bp as api_bp
+    from .config import ConfigError, load_settings, validate_overrides
+    from .live_index import LiveIndex
+    from .resources import shipped_dir
+    from .web import bp as web_bp
+
+    app = Flask(
+        __name__,
+        template_folder=str(shipped_dir("templates")),
+        instance_relative_config=True,
+    )
+    try:
+        if config is None:
+            settings = load_settings()
+        else:
+            validate_overrides(config)
+            settings = {**load_settings({}), **config}
+    except ConfigError as exc:
+        raise StartupError(str(exc)) from None
+    app.config.update(settings)
+    app.config.update(
+        JSON_SORT_KEYS=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        COMPRESS_MIMETYPES=[
+            "text/html",
+            "text/css",
+            "text/javascript",
+            "application/javascript",
+            "application/json",
+            "application/geo+json",
+            "image/svg+xml",
+        ],
+        COMPRESS_MIN_SIZE=500,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    if app.config["DATABASE_URL"] is None or app.config["SECRET_KEY"] is None:
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["DATABASE_URL"] is None:
+        path = Path(app.instance_path) / "stationfinder.sqlite3"
+        app.config["DATABASE_URL"] = f"sqlite:///{path}"
+    if app.config["SECRET_KEY"] is None:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
+
+    database = db.init_app(app, app.config["DATABASE_URL"])
+    errors.init_app(app)
+    Compress(app)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(web_bp)
+    from . import cli
+
+    cli.init_app(app)
+
+    app.extensions["stationfinder.areas"] = startup.prepare(app, database)
+    app.extensions["stationfinder.index"] = LiveIndex(
+        database.sessions, check_seconds=app.config["INDEX_CHECK_SECONDS"]
+    )
+    return app
+
+
+def _instance_secret(path: Path) -> str:
+    """A random key made once per instance folder, readable by its owner only."""
+    if not path.exists():
+        key = secrets.token_hex(32)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker made it first
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(key)
+            return key
+    return path.read_text().strip()

@@ -1,0 +1,129 @@
+"""Read endpoints: stations, nearest stations, amenities, the OpenAPI document."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Response, current_app, jsonify, request
+
+from .. import hours, registry, schemas
+from ..db import get_session
+from ..errors import InvalidParameter, NotFound
+from ..geo import crs
+from ..geo.point import CRS, Point
+from ..locator import nearest_stations
+from ..vocabulary import AMENITIES, AMENITY_CODES, KIND_NAMES, KINDS, STREET_NAMES, STREETS
+from . import bp, params
+from .openapi import openapi_document
+
+
+@bp.get("/stations")
+def list_stations() -> Response:
+    since = params.moment(request.args, "changed_since")
+    session = get_session()
+    if since is None:
+        stations = registry.active_stations(session)
+    else:
+        # Retired stations are included (with active=false) so that a cached copy can
+        # drop them.
+        stations = registry.stations_changed_since(session, since)
+    body = schemas.feature_collection(
+        [schemas.station_feature(s) for s in stations],
+        crs="wgs84",
+        registry_version=registry.registry_version(session),
+        generated_at=datetime.now(params.SHANGHAI).isoformat(timespec="seconds"),
+    )
+    return jsonify(body)
+
+
+@bp.get("/stations/nearest")
+def nearest() -> Response:
+    args = request.args
+    query_crs = CRS(params.choice(args, "crs", [c.value for c in CRS], default="wgs84"))
+    lat = params.number(args, "lat", low=-90, high=90, required=True)
+    lon = params.number(args, "lon", low=-180, high=180, required=True)
+    assert lat is not None and lon is not None
+    k = params.integer(args, "k", low=1, high=50, default=5)
+    radius = params.number(args, "radius_m", low=0, high=20_037_509)
+    amenities = params.choices(args, "amenity", AMENITY_CODES)
+    kind = params.choice(args, "kind", KIND_NAMES)
+    street = params.choice(args, "street", STREET_NAMES)
+    open_now = params.boolean(args, "open_now")
+    at = params.moment(args, "at") or datetime.now(params.SHANGHAI)
+    query_point = crs.to_wgs84(Point(lon, lat, query_crs))
+
+    config = current_app.config
+    results = nearest_stations(
+        current_app.extensions["stationfinder.index"].current(),
+        query_point,
+        k=k,
+        radius_m=radius,
+        amenities=amenities,
+        kind=kind,
+        street=street,
+        open_now=open_now,
+        at=at,
+        walk_kmh=config["WALK_SPEED_KMH"],
+        ride_kmh=config["RIDE_SPEED_KMH"],
+    )
+    return jsonify(
+        schemas.feature_collection(
+            results,
+            query={
+                "point_wgs84": [round(query_point.lon, 7), round(query_point.lat, 7)],
+                "crs": query_crs.value,
+                "k": k,
+                "radius_m": radius,
+                "amenity": amenities,
+                "kind": kind,
+                "street": street,
+                "open_now": open_now,
+                "at": at.isoformat(),
+            },
+        )
+    )
+
+
+@bp.get("/stations/<station_id>")
+def get_station(station_id: str) -> Response:
+    if len(station_id) > 32:
+        raise InvalidParameter("station id is too long", field="station_id")
+    station = registry.get_station(get_session(), station_id)
+    if station is None:
+        raise NotFound(f"no station {station_id!r}", field="station_id")
+    feature = schemas.station_feature(station)
+    now = datetime.now(params.SHANGHAI)
+    state = hours.state_at(station.opening_hours, now)
+    feature["properties"].update(
+        open_now=state.open,
+        next_change=state.next_change.isoformat() if state.next_change else None,
+        coordinates_gcj02=schemas.gcj02_lonlat(station.lon, station.lat),
+        navigation=schemas.navigation_links(station.name, station.lon, station.lat),
+    )
+    response = jsonify(feature)
+    response.headers["ETag"] = f'"{station.id}-v{station.version}"'
+    return response
+
+
+@bp.get("/amenities")
+def amenities() -> Response:
+    return jsonify(
+        {
+            "amenities": [
+                {"code": a.code, "zh": a.zh, "en": a.en, "osm": a.osm, "icon": a.icon}
+                for a in AMENITIES
+            ],
+            "kinds": [{"name": k.name, "en": k.en} for k in KINDS],
+            "streets": [
+                {"name": s.name, "en": s.en, "code": s.code, "division": s.division}
+                for s in STREETS
+            ],
+        }
+    )
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    document: dict[str, Any] = openapi_document()
+    return jsonify(document)

@@ -1,0 +1,173 @@
+"""Settings, read once from `STATIONFINDER_*` environment variables and validated.
+
+Every setting is declared in `SETTINGS` with its default and help text; the README's
+configuration table is checked against this list by a test, so a setting cannot go
+undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PREFIX = "STATIONFINDER_"
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot run with."""
+
+
+def _url(value: str) -> str:
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", value):
+        raise ValueError("must be a URL such as sqlite:///path or postgresql+psycopg://host/db")
+    return value
+
+
+def _tile_url(value: str) -> str:
+    if not value.startswith(("https://", "http://", "/")) or "{z}" not in value:
+        raise ValueError("must be an http(s) URL template containing {z}, {x} and {y}")
+    if "{x}" not in value or "{y}" not in value:
+        raise ValueError("must contain {x} and {y}")
+    return value
+
+
+def _choice(*options: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        value = value.strip().lower()
+        if value not in options:
+            raise ValueError(f"must be one of {', '.join(options)}")
+        return value
+
+    return parse
+
+
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if not number > 0 or number == float("inf"):
+        raise ValueError("must be a positive number")
+    return number
+
+
+def _bool(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _text(value: str) -> str:
+    return value
+
+
+def _optional_url(value: str) -> str | None:
+    return _url(value) if value.strip() else None
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str  # without the prefix; the Flask config key is the same name
+    default: Any
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "DATABASE_URL",
+        None,
+        _url,
+        "SQLAlchemy URL of the database. Default: an SQLite file `stationfinder.sqlite3` "
+        "in Flask's instance folder (WAL mode). PostgreSQL: `postgresql+psycopg://user@host/db`.",
+    ),
+    Setting(
+        "SECRET_KEY",
+        None,
+        _text,
+        "Signs session cookies and CSRF tokens. Default: a random key made once and kept "
+        "in the instance folder (`secret_key`). Set the same value on every host.",
+    ),
+    Setting(
+        "TILE_URL",
+        "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        _tile_url,
+        "Map tile URL template, the only outside resource the pages load. Default: Amap "
+        "(高德) road tiles, quick in mainland China.",
+    ),
+    Setting(
+        "TILE_CRS",
+        "gcj02",
+        _choice("wgs84", "gcj02"),
+        "Coordinate system of the tiles: `gcj02` for Amap/Tencent tiles, `wgs84` for "
+        "OpenStreetMap tiles. Markers are drawn in this system.",
+    ),
+    Setting("TILE_SUBDOMAINS", "1234", _text, "Values for `{s}` in the tile URL."),
+    Setting("TILE_ATTRIBUTION", "© 高德地图 AutoNavi", _text, "Attribution shown on maps."),
+    Setting("TILE_MAX_ZOOM", 18.0, _positive_float, "Highest zoom level the tiles offer."),
+    Setting(
+        "SEED_FILE",
+        None,
+        _text,
+        "GeoJSON loaded into an empty registry at first start. Default: the shipped "
+        "`data/stations.geojson` (illustrative sample data).",
+    ),
+    Setting(
+        "AREAS_FILE",
+        None,
+        _text,
+        "GeoJSON of the district and subdistrict outlines. Default: the shipped "
+        "`data/areas.geojson` (approximate outlines).",
+    ),
+    Setting(
+        "AUTO_MIGRATE",
+        True,
+        _bool,
+        "Apply database migrations and seed an empty registry when the app starts.",
+    ),
+    Setting(
+        "REDIS_URL",
+        None,
+        _optional_url,
+        "Redis for rate-limit counters shared by all workers, e.g. `redis://127.0.0.1:6379/0`. "
+        "Unset: counters are kept in each process.",
+    ),
+    Setting("WALK_SPEED_KMH", 4.5, _positive_float, "Walking speed for `walk_min`."),
+    Setting(
+        "RIDE_SPEED_KMH", 15.0, _positive_float, "E-bike speed (with stops) for `ride_min`."
+    ),
+    Setting(
+        "INDEX_CHECK_SECONDS",
+        0.5,
+        _positive_float,
+        "How often a worker checks whether the registry changed and rebuilds its index.",
+    ),
+)
+
+SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read every setting from the environment; raise ConfigError naming a bad one."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        raw = environ.get(PREFIX + setting.name)
+        if raw is None or raw == "":
+            values[setting.name] = setting.default
+            continue
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise ConfigError(f"{PREFIX}{setting.name}={raw!r}: {exc}") from None
+    return values
+
+
+def validate_overrides(overrides: Mapping[str, Any]) -> None:
+    """A test or embedding config may only name known settings or Flask's own keys."""
+    for key in overrides:
+        if key not in SETTINGS_BY_NAME and not key.isupper():
+            raise ConfigError(f"unknown setting {key!r}")
