@@ -15,7 +15,9 @@ from .startup import StartupError
 __all__ = ["StartupError", "create_app"]
 
 
-def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    config: Mapping[str, Any] | None = None, *, instance_path: str | None = None
+) -> Flask:
     """Build the app. A `config` mapping replaces environment settings (tests use it)."""
     from flask_compress import Compress
 
@@ -30,6 +32,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         __name__,
         template_folder=str(shipped_dir("templates")),
         instance_relative_config=True,
+        instance_path=instance_path,
     )
     try:
         if config is None:
