@@ -73,9 +73,7 @@ def _areas() -> Areas:
 @click.option("--reason", default="", help="Why (kept in the history).")
 @click.option("--actor", default="cli", help="Who (kept in the history).")
 @with_appcontext
-def load_stations(
-    file: Path, retire_missing: bool, dry_run: bool, reason: str, actor: str
-) -> None:
+def load_stations(file: Path, retire_missing: bool, dry_run: bool, reason: str, actor: str) -> None:
     """Load stations from a GeoJSON or CSV FILE: all of it, or nothing."""
     try:
         data = file.read_bytes()

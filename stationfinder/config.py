@@ -136,9 +136,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Unset: counters are kept in each process.",
     ),
     Setting("WALK_SPEED_KMH", 4.5, _positive_float, "Walking speed for `walk_min`."),
-    Setting(
-        "RIDE_SPEED_KMH", 15.0, _positive_float, "E-bike speed (with stops) for `ride_min`."
-    ),
+    Setting("RIDE_SPEED_KMH", 15.0, _positive_float, "E-bike speed (with stops) for `ride_min`."),
     Setting(
         "INDEX_CHECK_SECONDS",
         0.5,

@@ -48,9 +48,7 @@ class LiveIndex:
             return snapshot
         with self._lock:
             snapshot = self._snapshot
-            if snapshot is not None and (
-                time.monotonic() - self._checked_at < self._check_seconds
-            ):
+            if snapshot is not None and (time.monotonic() - self._checked_at < self._check_seconds):
                 return snapshot
             with self._sessions() as session:
                 version = registry.registry_version(session)

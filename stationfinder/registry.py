@@ -307,9 +307,9 @@ def read_file(data: bytes, filename: str) -> list[dict[str, Any]]:
 # --- loading ----------------------------------------------------------------------
 
 
-def validate_rows(rows: Sequence[Mapping[str, Any]], areas: Areas) -> tuple[
-    list[StationData], list[Problem]
-]:
+def validate_rows(
+    rows: Sequence[Mapping[str, Any]], areas: Areas
+) -> tuple[list[StationData], list[Problem]]:
     stations: list[StationData] = []
     problems: list[Problem] = []
     seen: set[str] = set()
@@ -381,8 +381,15 @@ def apply_load(
             station = Station(id=data.id, created_at=now, updated_at=now, **data.values())
             session.add(station)
             session.flush()
-            _record(session, station, {k: [None, v] for k, v in data.values().items()},
-                    actor, reason, batch, now)
+            _record(
+                session,
+                station,
+                {k: [None, v] for k, v in data.values().items()},
+                actor,
+                reason,
+                batch,
+                now,
+            )
         elif data.id in report.changed:
             station = session.get_one(Station, data.id)
             for key, (_old, new) in report.changed[data.id].items():
@@ -470,9 +477,7 @@ def all_stations(session: Session) -> list[Station]:
 
 def stations_changed_since(session: Session, since: datetime) -> list[Station]:
     return list(
-        session.scalars(
-            select(Station).where(Station.updated_at > since).order_by(Station.id)
-        )
+        session.scalars(select(Station).where(Station.updated_at > since).order_by(Station.id))
     )
 
 

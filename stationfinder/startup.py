@@ -49,8 +49,7 @@ def prepare(app: Flask, database: db.Database) -> Areas:
             seed_if_empty(app, database, areas)
     except OperationalError as exc:
         raise StartupError(
-            f"cannot use the database {database.engine.url.render_as_string()}: "
-            f"{exc.orig or exc}"
+            f"cannot use the database {database.engine.url.render_as_string()}: {exc.orig or exc}"
         ) from None
     return areas
 

@@ -93,8 +93,9 @@ LIVE_PROPERTIES = {
     "navigation": {
         "type": "object",
         "required": ["amap", "baidu", "tencent", "apple"],
-        "properties": {k: {"$ref": "#/components/schemas/Link"} for k in
-                       ("amap", "baidu", "tencent", "apple")},
+        "properties": {
+            k: {"$ref": "#/components/schemas/Link"} for k in ("amap", "baidu", "tencent", "apple")
+        },
         "description": "Deep links into map apps; each says the system of its coordinates",
     },
 }
@@ -262,37 +263,71 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "nearestStations",
                     "summary": "The k nearest stations that match, nearest first",
                     "parameters": [
-                        _query("lat", {"type": "number", "minimum": -90, "maximum": 90},
-                               "Latitude of the query point, in `crs`", required=True),
-                        _query("lon", {"type": "number", "minimum": -180, "maximum": 180},
-                               "Longitude of the query point, in `crs`", required=True),
-                        _query("crs", {"type": "string", "enum": ["wgs84", "gcj02", "bd09"],
-                                       "default": "wgs84"},
-                               "System of lat/lon: wgs84 (browser geolocation), gcj02 "
-                               "(WeChat, Amap, Tencent) or bd09 (Baidu)"),
-                        _query("k", {"type": "integer", "minimum": 1, "maximum": 50,
-                                     "default": 5}, "How many stations"),
-                        _query("radius_m", {"type": "number", "minimum": 0,
-                                            "maximum": 20037509},
-                               "Only stations within this many metres; default unlimited"),
-                        _query("amenity", {"type": "array", "items": {
-                            "type": "string", "enum": list(AMENITY_CODES)}},
-                               "Stations must have all of these (repeat the parameter)",
-                               style="form", explode=True),
-                        _query("kind", {"type": "string", "enum": list(KIND_NAMES)},
-                               "Only this kind"),
-                        _query("street", {"type": "string", "enum": list(STREET_NAMES)},
-                               "Only this subdistrict"),
-                        _query("open_now", {"type": "boolean", "default": False},
-                               "Only stations open at `at`"),
-                        _query("at", {"type": "string", "format": "date-time",
-                                      "maxLength": 200},
-                               "Moment for open_now and open/closed (default now, "
-                               "Asia/Shanghai)"),
+                        _query(
+                            "lat",
+                            {"type": "number", "minimum": -90, "maximum": 90},
+                            "Latitude of the query point, in `crs`",
+                            required=True,
+                        ),
+                        _query(
+                            "lon",
+                            {"type": "number", "minimum": -180, "maximum": 180},
+                            "Longitude of the query point, in `crs`",
+                            required=True,
+                        ),
+                        _query(
+                            "crs",
+                            {
+                                "type": "string",
+                                "enum": ["wgs84", "gcj02", "bd09"],
+                                "default": "wgs84",
+                            },
+                            "System of lat/lon: wgs84 (browser geolocation), gcj02 "
+                            "(WeChat, Amap, Tencent) or bd09 (Baidu)",
+                        ),
+                        _query(
+                            "k",
+                            {"type": "integer", "minimum": 1, "maximum": 50, "default": 5},
+                            "How many stations",
+                        ),
+                        _query(
+                            "radius_m",
+                            {"type": "number", "minimum": 0, "maximum": 20037509},
+                            "Only stations within this many metres; default unlimited",
+                        ),
+                        _query(
+                            "amenity",
+                            {
+                                "type": "array",
+                                "items": {"type": "string", "enum": list(AMENITY_CODES)},
+                            },
+                            "Stations must have all of these (repeat the parameter)",
+                            style="form",
+                            explode=True,
+                        ),
+                        _query(
+                            "kind", {"type": "string", "enum": list(KIND_NAMES)}, "Only this kind"
+                        ),
+                        _query(
+                            "street",
+                            {"type": "string", "enum": list(STREET_NAMES)},
+                            "Only this subdistrict",
+                        ),
+                        _query(
+                            "open_now",
+                            {"type": "boolean", "default": False},
+                            "Only stations open at `at`",
+                        ),
+                        _query(
+                            "at",
+                            {"type": "string", "format": "date-time", "maxLength": 200},
+                            "Moment for open_now and open/closed (default now, Asia/Shanghai)",
+                        ),
                     ],
                     "responses": {
-                        "200": _json({"$ref": "#/components/schemas/NearestCollection"},
-                                     "Nearest stations"),
+                        "200": _json(
+                            {"$ref": "#/components/schemas/NearestCollection"}, "Nearest stations"
+                        ),
                         "400": bad,
                     },
                 }
@@ -302,12 +337,16 @@ def openapi_document() -> dict[str, Any]:
                     "operationId": "getStation",
                     "summary": "One station, with open/closed now and navigation links",
                     "parameters": [
-                        {"name": "station_id", "in": "path", "required": True,
-                         "schema": {"type": "string"}, "description": "e.g. QT-BY-001"}
+                        {
+                            "name": "station_id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string"},
+                            "description": "e.g. QT-BY-001",
+                        }
                     ],
                     "responses": {
-                        "200": _json({"$ref": "#/components/schemas/StationDetail"},
-                                     "The station"),
+                        "200": _json({"$ref": "#/components/schemas/StationDetail"}, "The station"),
                         "400": bad,
                         "404": _error_response("No station with this id"),
                     },
@@ -317,16 +356,21 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "operationId": "listAmenities",
                     "summary": "Amenity codes with zh/en labels and OSM tags; kinds; streets",
-                    "responses": {"200": _json({"$ref": "#/components/schemas/Vocabulary"},
-                                               "The vocabulary")},
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/Vocabulary"}, "The vocabulary")
+                    },
                 }
             },
             "/api/v1/openapi.json": {
                 "get": {
                     "operationId": "openapi",
                     "summary": "This document",
-                    "responses": {"200": {"description": "OpenAPI 3.1 document",
-                                          "content": {"application/json": {}}}},
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1 document",
+                            "content": {"application/json": {}},
+                        }
+                    },
                 }
             },
         },

@@ -28,8 +28,12 @@ def _brute_force(
 ) -> list[tuple[str, float]]:
     ranked = sorted(
         (
-            (s["id"], geodesic((lat, lon), (s["geometry"]["coordinates"][1],
-                                            s["geometry"]["coordinates"][0])).meters)
+            (
+                s["id"],
+                geodesic(
+                    (lat, lon), (s["geometry"]["coordinates"][1], s["geometry"]["coordinates"][0])
+                ).meters,
+            )
             for s in stations
             if keep is None or keep(s)
         ),
@@ -68,8 +72,7 @@ def test_amenity_filter_keeps_only_stations_with_all_of_them(client: FlaskClient
     stations = _stations(client)
     wanted = {"drinking_water", "toilet"}
     body = client.get(
-        "/api/v1/stations/nearest?lat=30.305&lon=120.318&k=8"
-        "&amenity=drinking_water&amenity=toilet"
+        "/api/v1/stations/nearest?lat=30.305&lon=120.318&k=8&amenity=drinking_water&amenity=toilet"
     ).get_json()
     expected = _brute_force(
         stations, *JINSHA_LAKE, 8, keep=lambda s: wanted <= set(s["properties"]["amenities"])
@@ -85,8 +88,9 @@ def test_kind_street_and_radius_filters(client: FlaskClient) -> None:
         stations,
         *JINSHA_LAKE,
         50,
-        keep=lambda s: s["properties"]["street"] == "河庄街道"
-        and s["properties"]["kind"] == "城管驿站",
+        keep=lambda s: (
+            s["properties"]["street"] == "河庄街道" and s["properties"]["kind"] == "城管驿站"
+        ),
     )
     assert [f["id"] for f in body["features"]] == [e[0] for e in expected]
     near = _nearest(client, lat=30.305, lon=120.318, k=50, radius_m=1500)

@@ -60,22 +60,39 @@ def test_every_api_route_is_in_the_document(app: Flask, document: dict[str, Any]
             assert path in documented, f"{rule.rule} is not in the OpenAPI document"
 
 
-def test_responses_conform_to_the_document(
-    client: FlaskClient, document: dict[str, Any]
-) -> None:
+def test_responses_conform_to_the_document(client: FlaskClient, document: dict[str, Any]) -> None:
     stations = client.get("/api/v1/stations").get_json()
     _check(document, "/api/v1/stations", 200, stations)
     station_id = stations["features"][0]["id"]
-    _check(document, "/api/v1/stations/{station_id}", 200,
-           client.get(f"/api/v1/stations/{station_id}").get_json())
-    _check(document, "/api/v1/stations/{station_id}", 404,
-           client.get("/api/v1/stations/QT-NO-000").get_json())
-    for query in ("lat=30.3&lon=120.4&k=7", "lat=30.3&lon=120.4&amenity=toilet&open_now=1",
-                  "lat=39.9&lon=116.4&crs=gcj02"):
-        _check(document, "/api/v1/stations/nearest", 200,
-               client.get(f"/api/v1/stations/nearest?{query}").get_json())
-    _check(document, "/api/v1/stations/nearest", 400,
-           client.get("/api/v1/stations/nearest?lat=x").get_json())
+    _check(
+        document,
+        "/api/v1/stations/{station_id}",
+        200,
+        client.get(f"/api/v1/stations/{station_id}").get_json(),
+    )
+    _check(
+        document,
+        "/api/v1/stations/{station_id}",
+        404,
+        client.get("/api/v1/stations/QT-NO-000").get_json(),
+    )
+    for query in (
+        "lat=30.3&lon=120.4&k=7",
+        "lat=30.3&lon=120.4&amenity=toilet&open_now=1",
+        "lat=39.9&lon=116.4&crs=gcj02",
+    ):
+        _check(
+            document,
+            "/api/v1/stations/nearest",
+            200,
+            client.get(f"/api/v1/stations/nearest?{query}").get_json(),
+        )
+    _check(
+        document,
+        "/api/v1/stations/nearest",
+        400,
+        client.get("/api/v1/stations/nearest?lat=x").get_json(),
+    )
     _check(document, "/api/v1/amenities", 200, client.get("/api/v1/amenities").get_json())
 
 
