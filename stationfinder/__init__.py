@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from .startup import StartupError
+from .config import StartupError
 
 __all__ = ["StartupError", "create_app"]
 

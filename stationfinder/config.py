@@ -13,11 +13,24 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import click
+
 PREFIX = "STATIONFINDER_"
 
 
 class ConfigError(ValueError):
     """A setting has a value the service cannot run with."""
+
+
+class StartupError(click.ClickException):
+    """The service cannot start; the message says why and what to do.
+
+    A ClickException, so `stationfinder run` and `flask run` print it without a traceback.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
 
 
 def _url(value: str) -> str:

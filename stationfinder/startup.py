@@ -9,26 +9,18 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import click
 from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from . import db, registry
+from .config import StartupError
 from .geo.areas import Areas, AreasError
 from .models import AreaSet
 from .resources import data_file
 
 log = logging.getLogger(__name__)
 _SEED_LOCK = 7_351_205
-
-
-class StartupError(click.ClickException):
-    """The service cannot start; the message says why and what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def seed_path(app: Flask) -> Path:

@@ -1,19 +1,27 @@
-"""SQLAlchemy 2.0 declarative models. Coordinates are WGS-84 (RFC 7946), always."""
+"""The registry's models: stations, their history, photos, reports, staff.
+
+Coordinates are WGS-84 (RFC 7946), always.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class Base(DeclarativeBase):
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+from .base import Base, utcnow
 
 
 class Station(Base):
@@ -33,6 +41,9 @@ class Station(Base):
     active: Mapped[bool] = mapped_column(default=True)
     retired_reason: Mapped[str | None] = mapped_column(String(500))
     last_confirmed_at: Mapped[datetime | None]
+    # Amenities staff confirmed broken, {code: public note}: {"drinking_water": "饮水机维修中"}
+    out_of_service: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    photo_id: Mapped[str | None] = mapped_column(ForeignKey("photos.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -84,6 +95,69 @@ class StaffAccount(Base):
     street: Mapped[str | None] = mapped_column(String(20))  # street_staff's own subdistrict
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    last_failed_login_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A staff member's token for integrations; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class Photo(Base):
+    """An uploaded image, already resized and stripped of metadata (EXIF location)."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    mime: Mapped[str] = mapped_column(String(32))
+    width: Mapped[int]
+    height: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProblemReport(Base):
+    """A courier's "信息有误 / 设施坏了" report about a station; no account needed."""
+
+    __tablename__ = "problem_reports"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"), index=True)
+    # closed_when_open, amenity_broken, wrong_place, gone, other
+    category: Mapped[str] = mapped_column(String(32))
+    amenity: Mapped[str | None] = mapped_column(String(32))
+    message: Mapped[str] = mapped_column(Text, default="")
+    photo_id: Mapped[str | None] = mapped_column(ForeignKey("photos.id"))
+    device_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="new")  # new, confirmed, dismissed
+    handled_by: Mapped[str | None] = mapped_column(String(100))
+    handled_at: Mapped[datetime | None]
+    staff_note: Mapped[str | None] = mapped_column(Text)
+
+
+class StationConfirmation(Base):
+    """A courier pressed "信息准确": once per device per station per day."""
+
+    __tablename__ = "station_confirmations"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    station_id: Mapped[str] = mapped_column(ForeignKey("stations.id"))
+    device_hash: Mapped[str] = mapped_column(String(64))
+    day: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    __table_args__ = (UniqueConstraint("station_id", "device_hash", "day"),)
 
 
 class AreaSet(Base):
