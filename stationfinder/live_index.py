@@ -72,7 +72,8 @@ class LiveIndex:
                 lat=s.lat,
                 kind=s.kind,
                 street=s.street,
-                amenities=frozenset(s.amenities or ()),
+                # An amenity staff confirmed broken is not offered until it is fixed.
+                amenities=frozenset(s.amenities or ()) - set(s.out_of_service or {}),
                 opening_hours=s.opening_hours,
             )
             for s in stations

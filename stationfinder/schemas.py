@@ -28,6 +28,7 @@ def station_properties(station: Station) -> dict[str, Any]:
         "street": station.street,
         "address": station.address,
         "amenities": list(station.amenities or []),
+        "out_of_service": dict(station.out_of_service or {}),
         "opening_hours": station.opening_hours,
         "phone": station.phone,
         "active": station.active,

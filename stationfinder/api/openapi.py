@@ -34,6 +34,11 @@ STATION_PROPERTIES: dict[str, Any] = {
         "street": {"type": "string", "enum": list(STREET_NAMES), "description": "Subdistrict"},
         "address": {"type": "string"},
         "amenities": {"type": "array", "items": {"type": "string", "enum": list(AMENITY_CODES)}},
+        "out_of_service": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "description": "Amenities out of service until fixed: {code: public note}",
+        },
         "opening_hours": {
             **NULLABLE_STRING,
             "description": "OpenStreetMap opening_hours syntax, Asia/Shanghai; null = unknown",
