@@ -26,6 +26,8 @@ def create_app(
     from .config import ConfigError, load_settings, validate_overrides
     from .live_index import LiveIndex
     from .resources import shipped_dir
+    from .staff import bp as staff_bp
+    from .staff import init_app as staff_init_app
     from .web import bp as web_bp
 
     app = Flask(
@@ -74,6 +76,8 @@ def create_app(
     Compress(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(staff_bp)
+    staff_init_app(app)
     from . import cli
 
     cli.init_app(app)
