@@ -21,7 +21,7 @@ def create_app(
     """Build the app. A `config` mapping replaces environment settings (tests use it)."""
     from flask_compress import Compress
 
-    from . import db, errors, startup
+    from . import db, errors, limits, startup
     from .api import bp as api_bp
     from .config import ConfigError, load_settings, validate_overrides
     from .live_index import LiveIndex
@@ -71,8 +71,15 @@ def create_app(
     if app.config["SECRET_KEY"] is None:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
 
+    if app.config["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
     database = db.init_app(app, app.config["DATABASE_URL"])
     errors.init_app(app)
+    limits.init_app(app)
     Compress(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)

@@ -73,6 +73,10 @@ def _bool(value: str) -> bool:
     raise ValueError("must be true or false")
 
 
+def _bad(message: str) -> Any:
+    raise ValueError(message)
+
+
 def _text(value: str) -> str:
     return value
 
@@ -147,6 +151,19 @@ SETTINGS: tuple[Setting, ...] = (
         _optional_url,
         "Redis for rate-limit counters shared by all workers, e.g. `redis://127.0.0.1:6379/0`. "
         "Unset: counters are kept in each process.",
+    ),
+    Setting(
+        "RATE_LIMITS",
+        True,
+        _bool,
+        "Limit how often one address or device may submit reports, issues and backings.",
+    ),
+    Setting(
+        "TRUSTED_PROXIES",
+        0,
+        lambda v: int(v) if v.isdigit() and int(v) <= 5 else _bad("a whole number 0..5"),
+        "How many reverse proxies (nginx, a load balancer) stand in front of the app; their "
+        "X-Forwarded-For/-Proto headers are trusted to find the client's address and HTTPS.",
     ),
     Setting("WALK_SPEED_KMH", 4.5, _positive_float, "Walking speed for `walk_min`."),
     Setting("RIDE_SPEED_KMH", 15.0, _positive_float, "E-bike speed (with stops) for `ride_min`."),
