@@ -91,3 +91,18 @@ def empty_database_url(tmp_path: Path) -> str:
         _reset_postgres(PG_URL)
         return PG_URL
     return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """Where CI promises a browser (STATIONFINDER_REQUIRE_BROWSER=1), a skipped browser
+    test is a failure: CI installs Chromium, so a skip there would hide a broken step."""
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if (
+        report.skipped
+        and os.environ.get("STATIONFINDER_REQUIRE_BROWSER") == "1"
+        and item.get_closest_marker("browser") is not None
+    ):
+        report.outcome = "failed"
+        report.longrepr = f"browser test skipped where CI requires a browser: {report.longrepr}"
