@@ -5,3 +5,5 @@ from __future__ import annotations
 from flask import Blueprint
 
 bp = Blueprint("web", __name__)
+
+from . import assets, confirm, routes  # noqa: E402,F401  (views register themselves on bp)

@@ -1,0 +1,486 @@
+/* stationfinder courier pages. No framework: a courier's phone may be old and slow.
+ * Without this script (or without fetch), the pages still work as plain forms. */
+(function () {
+  "use strict";
+  var cfgEl = document.getElementById("sf-config");
+  if (!cfgEl || !window.fetch || !window.Promise) return;
+  var cfg = JSON.parse(cfgEl.textContent);
+  var t = cfg.t;
+  var DATA_CACHE = "sf-data-v1"; /* the service worker keeps the registry here */
+  var NETWORK_TIMEOUT_MS = 8000;
+
+  function fmt(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (all, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? values[key] : all;
+    });
+  }
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  /* --- WGS-84 -> GCJ-02 (the published algorithm; tests compare it with geo/crs.py) --- */
+  var GCJ_A = 6378245.0;
+  var GCJ_EE = 0.00669342162296594323;
+
+  function gcjLat(x, y) {
+    var r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
+    r += (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0;
+    r += (20.0 * Math.sin(y * Math.PI) + 40.0 * Math.sin(y / 3.0 * Math.PI)) * 2.0 / 3.0;
+    r += (160.0 * Math.sin(y / 12.0 * Math.PI) + 320.0 * Math.sin(y * Math.PI / 30.0)) * 2.0 / 3.0;
+    return r;
+  }
+
+  function gcjLon(x, y) {
+    var r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
+    r += (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0;
+    r += (20.0 * Math.sin(x * Math.PI) + 40.0 * Math.sin(x / 3.0 * Math.PI)) * 2.0 / 3.0;
+    r += (150.0 * Math.sin(x / 12.0 * Math.PI) + 300.0 * Math.sin(x / 30.0 * Math.PI)) * 2.0 / 3.0;
+    return r;
+  }
+
+  /* [lon, lat] WGS-84 -> [lon, lat] GCJ-02; unchanged outside mainland China's box. */
+  function wgs2gcj(lon, lat) {
+    if (lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) return [lon, lat];
+    var dLat = gcjLat(lon - 105.0, lat - 35.0);
+    var dLon = gcjLon(lon - 105.0, lat - 35.0);
+    var radLat = lat / 180.0 * Math.PI;
+    var magic = Math.sin(radLat);
+    magic = 1 - GCJ_EE * magic * magic;
+    var sqrtMagic = Math.sqrt(magic);
+    dLat = (dLat * 180.0) / ((GCJ_A * (1 - GCJ_EE)) / (magic * sqrtMagic) * Math.PI);
+    dLon = (dLon * 180.0) / (GCJ_A / sqrtMagic * Math.cos(radLat) * Math.PI);
+    return [lon + dLon, lat + dLat];
+  }
+
+  function onTiles(lon, lat) {
+    return cfg.tileCrs === "gcj02" ? wgs2gcj(lon, lat) : [lon, lat];
+  }
+
+  /* --- formatting, as web/present.py does it --- */
+  function distanceText(metres) {
+    var tens = Math.floor(metres / 10 + 0.5) * 10;
+    if (tens < 1000) return fmt(t.metres, {n: tens});
+    var tenths = Math.floor(metres / 100 + 0.5);
+    return fmt(t.km, {n: Math.floor(tenths / 10) + "." + (tenths % 10)});
+  }
+
+  var shanghaiParts = (function () {
+    var format = null;
+    try {
+      format = new Intl.DateTimeFormat("en-GB", {
+        timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+        hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+      });
+    } catch (e) { format = null; }
+    return function (date) {
+      if (!format || !format.formatToParts) {  /* very old browsers: UTC+8 by hand */
+        var d = new Date(date.getTime() + 8 * 3600 * 1000);
+        var iso = d.toISOString();
+        return {day: iso.slice(0, 10), clock: iso.slice(11, 16)};
+      }
+      var parts = {};
+      format.formatToParts(date).forEach(function (p) { parts[p.type] = p.value; });
+      return {day: parts.year + "-" + parts.month + "-" + parts.day, clock: parts.hour + ":" + parts.minute};
+    };
+  })();
+
+  function badge(openNow, nextChange) {
+    if (openNow === null || openNow === undefined) {
+      return {state: "unknown", label: t.hours_unknown, detail: ""};
+    }
+    var detail = "";
+    if (nextChange) {
+      var at = shanghaiParts(new Date(nextChange));
+      var today = shanghaiParts(new Date()).day;
+      var tomorrow = shanghaiParts(new Date(Date.now() + 86400000)).day;
+      var time = at.clock;
+      if (at.day === tomorrow) time = t.tomorrow + " " + at.clock;
+      else if (at.day !== today) time = (+at.day.slice(5, 7)) + "/" + (+at.day.slice(8, 10)) + " " + at.clock;
+      detail = fmt(openNow ? t.closes_at : t.opens_at, {time: time});
+    }
+    return {state: openNow ? "open" : "closed", label: openNow ? t.open : t.closed, detail: detail};
+  }
+
+  function stationUrl(id) { return cfg.urls.station.replace("_ID_", encodeURIComponent(id)); }
+
+  function card(feature) {
+    var p = feature.properties;
+    var li = el("li", "card");
+    li.setAttribute("data-testid", "station-card");
+    li.setAttribute("data-station-id", feature.id);
+    var head = el("div", "card-head");
+    var name = el("a", "card-name", cfg.lang === "en" && p.name_en ? p.name_en : p.name);
+    name.href = stationUrl(feature.id);
+    head.appendChild(name);
+    var b = p.offline ? {state: "unknown", label: p.opening_hours ? t.hours + " " + p.opening_hours : t.hours_unknown, detail: ""}
+      : badge(p.open_now, p.next_change);
+    var badgeEl = el("span", "badge badge-" + b.state, b.label + (b.detail ? " · " + b.detail : ""));
+    badgeEl.setAttribute("data-testid", "hours-badge");
+    head.appendChild(badgeEl);
+    li.appendChild(head);
+    var meta = el("p", "card-meta");
+    var dist = el("strong", "distance", distanceText(p.distance_m));
+    dist.setAttribute("data-testid", "distance");
+    meta.appendChild(dist);
+    meta.appendChild(document.createTextNode(" · "));
+    meta.appendChild(el("span", "walk", fmt(t.walk, {n: p.walk_min})));
+    meta.appendChild(document.createTextNode(" · "));
+    meta.appendChild(el("span", "kind", p.kind));
+    li.appendChild(meta);
+    if (p.amenities && p.amenities.length) {
+      var am = el("p", "card-amenities");
+      p.amenities.forEach(function (code) {
+        var a = cfg.amenities[code];
+        if (!a) return;
+        var item = el("span", "amenity", a.icon);
+        item.title = a.label;
+        item.setAttribute("data-amenity", code);
+        item.appendChild(el("span", "amenity-label", a.label));
+        am.appendChild(item);
+      });
+      li.appendChild(am);
+    }
+    var nav = p.navigation || {};
+    var apps = ["amap", "baidu", "tencent", "apple"].filter(function (app) { return nav[app]; });
+    if (apps.length) {
+      var details = el("details", "nav");
+      var summary = el("summary", null, t.navigate);
+      summary.setAttribute("data-testid", "navigate");
+      details.appendChild(summary);
+      var box = el("div", "nav-apps");
+      apps.forEach(function (app) {
+        var link = el("a", null, t[app]);
+        link.href = nav[app].url;
+        link.rel = "noopener";
+        link.setAttribute("data-app", app);
+        box.appendChild(link);
+      });
+      details.appendChild(box);
+      li.appendChild(details);
+    }
+    return li;
+  }
+
+  /* --- the locator page --- */
+  function locator() {
+    var button = document.querySelector("[data-testid=locate]");
+    var status = document.querySelector("[data-testid=status]");
+    var form = document.querySelector("[data-testid=finder]");
+    var list = document.querySelector("[data-testid=results]");
+    var title = document.getElementById("results-title");
+    var offlineNote = document.querySelector("[data-testid=offline-note]");
+    var placeInput = form.querySelector("[name=place]");
+    var streetSelect = form.querySelector("[name=street]");
+    var datalist = document.getElementById("place-suggestions");
+    var state = {point: null, label: null, seq: 0};
+    var layer = null;
+
+    button.hidden = false;
+
+    function say(text) { status.textContent = text || ""; }
+
+    function filters() {
+      var amenities = [];
+      form.querySelectorAll("input[name=amenity]:checked").forEach(function (box) { amenities.push(box.value); });
+      return {amenities: amenities, openNow: form.querySelector("input[name=open_now]").checked};
+    }
+
+    function timed(url, options) {
+      var controller = window.AbortController ? new AbortController() : null;
+      var timer = controller ? setTimeout(function () { controller.abort(); }, NETWORK_TIMEOUT_MS) : null;
+      var opts = options || {};
+      if (controller) opts.signal = controller.signal;
+      return fetch(url, opts).then(function (response) {
+        if (timer) clearTimeout(timer);
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      }, function (error) { if (timer) clearTimeout(timer); throw error; });
+    }
+
+    function show(features, offlineAge) {
+      list.textContent = "";
+      title.hidden = false;
+      title.textContent = state.label ? fmt(t.near, {place: state.label}) : t.results;
+      if (!features.length) list.appendChild(el("li", "empty", t.no_results));
+      features.forEach(function (f) { list.appendChild(card(f)); });
+      if (offlineAge) {
+        offlineNote.textContent = fmt(t.offline_data, {age: offlineAge});
+        offlineNote.hidden = false;
+      } else {
+        offlineNote.hidden = true;
+      }
+      say("");
+      draw(features);
+    }
+
+    function draw(features) {
+      var map = window.stationfinderMap;
+      if (!map || !window.L || !state.point) return;
+      if (layer) map.removeLayer(layer);
+      layer = L.featureGroup().addTo(map);
+      var you = onTiles(state.point.lon, state.point.lat);
+      L.marker([you[1], you[0]], {
+        title: t.you_are_here, zIndexOffset: 1000,
+        icon: L.divIcon({className: "sf-you", iconSize: [18, 18]})
+      }).addTo(layer);
+      features.forEach(function (f, i) {
+        var p = f.properties;
+        var at = cfg.tileCrs === "gcj02" && p.coordinates_gcj02 ? p.coordinates_gcj02
+          : onTiles(f.geometry.coordinates[0], f.geometry.coordinates[1]);
+        var marker = L.marker([at[1], at[0]], {
+          title: p.name, alt: p.name,
+          icon: L.divIcon({className: "sf-pin" + (i === 0 ? " sf-first" : ""), iconSize: [22, 22]})
+        });
+        marker.stationId = f.id;
+        marker.bindPopup(function () {
+          var box = el("div", "sf-popup");
+          var link = el("a", "sf-popup-name", p.name);
+          link.href = stationUrl(f.id);
+          box.appendChild(link);
+          box.appendChild(el("div", "sf-popup-address", distanceText(p.distance_m) + " · " + (p.address || "")));
+          return box;
+        });
+        layer.addLayer(marker);
+      });
+      map.fitBounds(layer.getBounds(), {padding: [24, 24], maxZoom: 16});
+    }
+
+    function search() {
+      if (!state.point) return;
+      var seq = ++state.seq;
+      var f = filters();
+      var qs = "lat=" + state.point.lat.toFixed(6) + "&lon=" + state.point.lon.toFixed(6) + "&k=" + cfg.k;
+      f.amenities.forEach(function (a) { qs += "&amenity=" + encodeURIComponent(a); });
+      if (f.openNow) qs += "&open_now=true";
+      say(t.searching);
+      timed(cfg.urls.nearest + "?" + qs).then(function (body) {
+        if (seq === state.seq) show(body.features, null);
+      }).catch(function () {
+        if (seq === state.seq) offline(seq, f);
+      });
+    }
+
+    function offline(seq, f) {
+      if (!window.caches) { say(t.offline_none); return; }
+      caches.open(DATA_CACHE).then(function (cache) {
+        return cache.match(cfg.urls.stations);
+      }).then(function (response) {
+        return response ? response.json() : null;
+      }).then(function (registry) {
+        if (seq !== state.seq) return;
+        if (!registry) { say(t.offline_none); return; }
+        show(nearestOffline(registry.features, state.point, f.amenities), age(registry.generated_at));
+      }).catch(function () { say(t.offline_none); });
+    }
+
+    function locate() {
+      if (!navigator.geolocation) { say(t.geo_unsupported); placeInput.focus(); return; }
+      say(t.locating);
+      button.setAttribute("aria-busy", "true");
+      navigator.geolocation.getCurrentPosition(function (position) {
+        button.removeAttribute("aria-busy");
+        state.point = {lon: position.coords.longitude, lat: position.coords.latitude};
+        state.label = null;
+        search();
+      }, function () {
+        button.removeAttribute("aria-busy");
+        say(t.geo_denied);
+        placeInput.focus();
+      }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
+    }
+
+    function usePlace(place) {
+      state.point = {lon: place.lon, lat: place.lat};
+      state.label = cfg.lang === "en" && place.name_en ? place.name_en : place.name;
+      search();
+    }
+
+    function findPlace(text) {
+      say(t.searching);
+      timed(cfg.urls.places + "?q=" + encodeURIComponent(text)).then(function (body) {
+        if (body.places.length) usePlace(body.places[0]);
+        else say(fmt(t.place_not_found, {place: text}));
+      }).catch(function () {
+        var local = localPlace(text);
+        if (local) usePlace(local);
+        else say(fmt(t.place_not_found, {place: text}));
+      });
+    }
+
+    /* Offline: subdistricts from the page, station names from the cached registry. */
+    var cachedNames = [];
+    function localPlace(text) {
+      var q = text.replace(/\s+/g, "").toLowerCase();
+      var hit = null;
+      Object.keys(cfg.streets).forEach(function (name) {
+        if (!hit && (name.indexOf(q) >= 0 || q.indexOf(name.replace("街道", "")) >= 0)) {
+          hit = {name: name, lon: cfg.streets[name].lon, lat: cfg.streets[name].lat};
+        }
+      });
+      cachedNames.forEach(function (s) { if (!hit && s.name.indexOf(q) >= 0) hit = s; });
+      return hit;
+    }
+    if (window.caches) {
+      caches.open(DATA_CACHE).then(function (c) { return c.match(cfg.urls.stations); })
+        .then(function (r) { return r ? r.json() : null; })
+        .then(function (reg) {
+          if (!reg) return;
+          cachedNames = reg.features.map(function (f) {
+            return {name: f.properties.name, lon: f.geometry.coordinates[0], lat: f.geometry.coordinates[1]};
+          });
+        }).catch(function () {});
+    }
+
+    button.addEventListener("click", locate);
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var text = placeInput.value.trim();
+      if (text) { findPlace(text); return; }
+      var street = streetSelect.value;
+      if (street && cfg.streets[street]) {
+        usePlace({name: cfg.streets[street].label, lon: cfg.streets[street].lon, lat: cfg.streets[street].lat});
+        return;
+      }
+      say(t.need_place);
+    });
+    streetSelect.addEventListener("change", function () {
+      if (streetSelect.value) { placeInput.value = ""; form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit", {cancelable: true})); }
+    });
+    form.addEventListener("change", function (event) {
+      var name = event.target.name;
+      if ((name === "amenity" || name === "open_now") && state.point) search();
+    });
+    var suggestTimer = null;
+    placeInput.addEventListener("input", function () {
+      clearTimeout(suggestTimer);
+      var text = placeInput.value.trim();
+      if (!text) return;
+      suggestTimer = setTimeout(function () {
+        timed(cfg.urls.places + "?q=" + encodeURIComponent(text)).then(function (body) {
+          datalist.textContent = "";
+          body.places.forEach(function (p) {
+            var option = document.createElement("option");
+            option.value = cfg.lang === "en" && p.name_en ? p.name_en : p.name;
+            datalist.appendChild(option);
+          });
+        }).catch(function () {});
+      }, 250);
+    });
+  }
+
+  function haversine(lon1, lat1, lon2, lat2) {
+    var r = 6371008.8, rad = Math.PI / 180;
+    var dLat = (lat2 - lat1) * rad, dLon = (lon2 - lon1) * rad;
+    var a = Math.sin(dLat / 2) * Math.sin(dLat / 2) +
+      Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dLon / 2) * Math.sin(dLon / 2);
+    return 2 * r * Math.asin(Math.min(1, Math.sqrt(a)));
+  }
+
+  function offlineLinks(name, lon, lat) {
+    var gcj = wgs2gcj(lon, lat);
+    return {
+      amap: {url: "https://uri.amap.com/navigation?to=" + gcj[0].toFixed(6) + "," + gcj[1].toFixed(6) + "," +
+        encodeURIComponent(name) + "&mode=ride&coordinate=gaode&callnative=1&src=stationfinder"},
+      apple: {url: "https://maps.apple.com/?daddr=" + lat.toFixed(6) + "," + lon.toFixed(6) + "&dirflg=w&q=" + encodeURIComponent(name)}
+    };
+  }
+
+  /* The k nearest cached stations that have every amenity asked for. Opening hours are
+   * not evaluated on the phone, so they are shown as written and never as closed. */
+  function nearestOffline(features, point, amenities) {
+    var speed = cfg.walkKmh * 1000 / 60;
+    return features.filter(function (f) {
+      var have = f.properties.amenities || [];
+      return f.properties.active !== false && amenities.every(function (a) { return have.indexOf(a) >= 0; });
+    }).map(function (f) {
+      var c = f.geometry.coordinates;
+      var d = haversine(point.lon, point.lat, c[0], c[1]);
+      var props = {};
+      Object.keys(f.properties).forEach(function (k) { props[k] = f.properties[k]; });
+      props.distance_m = d;
+      props.walk_min = Math.max(1, Math.ceil(d * cfg.routeFactor / speed));
+      props.offline = true;
+      props.coordinates_gcj02 = wgs2gcj(c[0], c[1]);
+      props.navigation = offlineLinks(props.name, c[0], c[1]);
+      return {type: "Feature", id: f.id, geometry: f.geometry, properties: props};
+    }).sort(function (a, b) { return a.properties.distance_m - b.properties.distance_m; }).slice(0, cfg.k);
+  }
+
+  function age(iso) {
+    var minutes = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 60000));
+    var when = shanghaiParts(new Date(iso));
+    var rel = minutes < 1 ? t.age_now : minutes < 60 ? fmt(t.age_minutes, {n: minutes})
+      : minutes < 48 * 60 ? fmt(t.age_hours, {n: Math.round(minutes / 60)})
+      : fmt(t.age_days, {n: Math.round(minutes / 1440)});
+    return when.day + " " + when.clock + "（" + rel + "）";
+  }
+
+  /* --- the station page: one tap "信息准确" --- */
+  function deviceId() {
+    var key = "sf-device";
+    var id = null;
+    try { id = localStorage.getItem(key); } catch (e) { id = null; }
+    if (!id || !/^[A-Za-z0-9_-]{16,64}$/.test(id)) {
+      var bytes = new Uint8Array(18);
+      (window.crypto || window.msCrypto).getRandomValues(bytes);
+      id = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+      try { localStorage.setItem(key, id); } catch (e) { /* private mode: the cookie still works */ }
+    }
+    return id;
+  }
+
+  function stationPage() {
+    var form = document.querySelector(".confirm-form");
+    if (!form) return;
+    var button = form.querySelector("[data-testid=confirm]");
+    var result = document.querySelector("[data-testid=confirm-result]");
+    var last = document.querySelector("[data-testid=last-confirmed]");
+    form.querySelector("[name=device]").value = deviceId();
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      button.disabled = true;
+      var headers = {"Accept": "application/json", "X-Device-Id": form.querySelector("[name=device]").value};
+      var csrf = form.querySelector("[name=csrf_token]");
+      if (csrf) headers["X-CSRFToken"] = csrf.value;
+      fetch(form.action, {method: "POST", body: new FormData(form), headers: headers, credentials: "same-origin"})
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (body) {
+          result.textContent = body.message;
+          if (body.last_confirmed_at) {
+            var at = shanghaiParts(new Date(body.last_confirmed_at));
+            last.textContent = fmt(t.last_confirmed, {when: at.day + " " + at.clock});
+          }
+        })
+        .catch(function () { result.textContent = t.confirm_failed; button.disabled = false; });
+    });
+  }
+
+  function mapPage() {
+    var form = document.querySelector("[data-testid=map-filter]");
+    if (!form) return;
+    form.addEventListener("change", function () { form.submit(); });
+  }
+
+  function registerServiceWorker() {
+    if (!("serviceWorker" in navigator)) return;
+    navigator.serviceWorker.register(cfg.urls.sw, {scope: "/"}).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (registration) {
+      if (registration.active) registration.active.postMessage({type: "sync"});
+    }).catch(function () { /* no offline copy this time; the page works anyway */ });
+  }
+
+  window.stationfinder = {wgs2gcj: wgs2gcj, distanceText: distanceText, haversine: haversine};
+  var page = document.body.getAttribute("data-page");
+  if (page === "locator") locator();
+  if (page === "station") stationPage();
+  if (page === "map") mapPage();
+  registerServiceWorker();
+})();
