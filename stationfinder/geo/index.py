@@ -1,0 +1,373 @@
+"""Nearest stations by geodesic distance on the WGS-84 ellipsoid: exact, with filters.
+
+Candidates come from a KD-tree (scipy's cKDTree) over the stations' Earth-centred
+(ECEF) coordinates in metres, ordered by the straight-line chord through the Earth. The
+answer is re-ranked by the exact geodesic distance (pyproj's Karney solver, which agrees
+with geopy's ``geodesic`` to nanometres). The search stops only when no station it has
+not looked at can be closer than the k-th answer, using a lower bound on the geodesic
+distance in terms of the chord:
+
+* s >= c: a path on the surface is never shorter than the straight segment.
+* s >= b * gamma, where gamma is the angle between the two points seen from the Earth's
+  centre and b the semi-minor axis. The ellipsoid lies outside the ball of radius b and
+  the nearest-point projection onto a convex set is 1-Lipschitz, so projecting the
+  geodesic onto that ball gives a path on the sphere of radius b that is no longer; that
+  path is at least the great-circle arc b * gamma. By the law of cosines
+  c^2 = (r1 - r2)^2 + 4 r1 r2 sin^2(gamma / 2), where r1 is the query's distance from
+  the centre and r2, a station's, lies in [b, a]; so
+  sin(gamma / 2) >= sqrt((c^2 - D^2) / (4 r1 a)), D = max(r1 - b, a - r1).
+
+Both bounds grow with c, so every station beyond the chord of the last candidate
+fetched is at least ``_lower_bound(that chord)`` away, and every station within d metres
+lies within the chord ``_chord_reach(d)``. The chord bound is tight to 1e-7 at 10 km and
+3e-4 at 500 km; the angle bound takes over beyond ~1,500 km and is tight to 0.6 % up to
+15,000 km and 4 % at the antipode. So queries from far away (Sydney into a registry of
+China) rank more candidates (a few ms at 400,000 stations) but stay exact.
+
+Filters are applied inside the search. An amenity, kind or street held by at most half
+of the stations gets its own sub-tree, so a query for a rare amenity searches only the
+stations that have it; other filters, and the caller's predicate, are checked on the
+candidates, fetching more until k stations pass.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+from pyproj import Geod
+from scipy.spatial import cKDTree
+
+from stationfinder.geo.point import CRS, Point
+
+_A = 6_378_137.0  # WGS-84 semi-major axis, metres
+_F = 1 / 298.257223563
+_B = _A * (1 - _F)  # semi-minor axis
+_E2 = _F * (2 - _F)  # first eccentricity squared
+
+# Slack for rounding: chords, geodesics and the bound are each good to ~1e-8 m.
+_SLACK_M = 1e-6
+# A filter value held by at most this share of stations gets its own sub-tree.
+_SUBTREE_MAX_SHARE = 0.5
+# Below this many candidates, scalar Geod.inv calls beat one vectorised call.
+_SCALAR_GEODESICS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class IndexedStation:
+    id: str
+    lon: float  # WGS84
+    lat: float
+    kind: str
+    street: str | None
+    amenities: frozenset[str]  # amenities currently available
+    opening_hours: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    station: IndexedStation
+    distance_m: float  # geodesic metres on WGS84
+
+
+@dataclass(frozen=True, slots=True)
+class _Subtree:
+    tree: cKDTree
+    members: np.ndarray | None  # global index of each tree point; None: all, in order
+
+
+def _ecef(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    lam = np.radians(lon)
+    phi = np.radians(lat)
+    sin_phi = np.sin(phi)
+    n = _A / np.sqrt(1 - _E2 * sin_phi * sin_phi)
+    xyz = np.empty((len(lon), 3))
+    xyz[:, 0] = n * np.cos(phi) * np.cos(lam)
+    xyz[:, 1] = n * np.cos(phi) * np.sin(lam)
+    xyz[:, 2] = n * (1 - _E2) * sin_phi
+    return xyz
+
+
+def _ecef_point(lon: float, lat: float) -> tuple[float, float, float]:
+    lam = math.radians(lon)
+    phi = math.radians(lat)
+    sin_phi = math.sin(phi)
+    n = _A / math.sqrt(1 - _E2 * sin_phi * sin_phi)
+    return (
+        n * math.cos(phi) * math.cos(lam),
+        n * math.cos(phi) * math.sin(lam),
+        n * (1 - _E2) * sin_phi,
+    )
+
+
+def _lower_bound(chord: float, r_query: float) -> float:
+    """Least geodesic distance from the query to any point at least ``chord`` away."""
+    d = max(r_query - _B, _A - r_query) + 1.0  # +1 m: stations' radii are rounded too
+    excess = chord * chord - d * d
+    if excess <= 0.0:
+        return chord
+    x = math.sqrt(excess / (4.0 * r_query * _A))
+    gamma = math.pi if x >= 1.0 else 2.0 * math.asin(x)
+    return max(chord, _B * gamma)
+
+
+def _chord_reach(distance: float, r_query: float) -> float:
+    """The longest chord at which ``_lower_bound`` is still at most ``distance``."""
+    gamma = distance / _B
+    if gamma >= math.pi:
+        return 2 * _A  # the whole Earth
+    d = max(r_query - _B, _A - r_query) + 1.0
+    by_angle = math.sqrt(4.0 * r_query * _A * math.sin(gamma / 2) ** 2 + d * d)
+    return min(distance, by_angle) * (1 + 1e-12) + _SLACK_M
+
+
+class StationIndex:
+    """Immutable nearest-k index over stations; build a new one when the registry changes."""
+
+    def __init__(self, stations: Iterable[IndexedStation]) -> None:
+        self._stations: tuple[IndexedStation, ...] = tuple(stations)
+        self._geod = Geod(ellps="WGS84")
+        self._by_id: dict[str, IndexedStation] = {}
+        for s in self._stations:
+            if s.id in self._by_id:
+                raise ValueError(f"station id {s.id!r} occurs more than once")
+            self._by_id[s.id] = s
+        n = len(self._stations)
+        self._lon = np.fromiter((s.lon for s in self._stations), float, n)
+        self._lat = np.fromiter((s.lat for s in self._stations), float, n)
+        bad = ~(np.isfinite(self._lon) & np.isfinite(self._lat))
+        bad |= (np.abs(self._lon) > 180.0) | (np.abs(self._lat) > 90.0)
+        if bad.any():
+            s = self._stations[int(np.argmax(bad))]
+            raise ValueError(f"station {s.id!r} has coordinates outside WGS84: {s.lon}, {s.lat}")
+
+        # Per filter value: the stations that have it. A value held by few stations gets
+        # its own sub-tree, so a search for it looks at those stations only; candidates are
+        # checked against the other filters by binary search in the sorted member list, or
+        # with a boolean column for values most stations have (n bytes beat 4 per member).
+        members: dict[tuple[str, str], list[int]] = {}
+        for i, s in enumerate(self._stations):
+            for a in s.amenities:
+                members.setdefault(("amenity", a), []).append(i)
+            members.setdefault(("kind", s.kind), []).append(i)
+            if s.street is not None:
+                members.setdefault(("street", s.street), []).append(i)
+        self._count: dict[tuple[str, str], int] = {key: len(m) for key, m in members.items()}
+        self._common: dict[tuple[str, str], np.ndarray] = {}
+        self._subtrees: dict[tuple[str, str], _Subtree] = {}
+        self._full: _Subtree | None = None
+        if n == 0:
+            return
+        xyz = _ecef(self._lon, self._lat)
+        self._full = _Subtree(cKDTree(xyz, balanced_tree=False), None)
+        for key, m in members.items():
+            idx = np.array(m, dtype=np.int32)  # ascending: stations were visited in order
+            if len(m) <= _SUBTREE_MAX_SHARE * n:
+                self._subtrees[key] = _Subtree(cKDTree(xyz[idx], balanced_tree=False), idx)
+            else:
+                has = np.zeros(n, dtype=bool)
+                has[idx] = True
+                self._common[key] = has
+
+    def _check_for(self, key: tuple[str, str]) -> np.ndarray:
+        if key in self._common:
+            return self._common[key]
+        members = self._subtrees[key].members
+        assert members is not None
+        return members
+
+    def __len__(self) -> int:
+        return len(self._stations)
+
+    def get(self, station_id: str) -> IndexedStation | None:
+        return self._by_id.get(station_id)
+
+    def nearest(
+        self,
+        point: Point,
+        k: int = 5,
+        *,
+        radius_m: float | None = None,
+        amenities: Collection[str] = (),
+        kind: str | None = None,
+        street: str | None = None,
+        predicate: Callable[[IndexedStation], bool] | None = None,
+    ) -> list[Hit]:
+        """The k stations nearest to ``point`` that pass every filter, nearest first.
+
+        ``amenities`` must all be present; ``radius_m`` limits the geodesic distance
+        (inclusive); ``predicate`` is called only on stations that could be in the answer.
+        Fewer than k hits come back only when fewer stations pass.
+        """
+        if point.crs is not CRS.WGS84:
+            raise ValueError(f"nearest() needs a WGS84 point, got {point.crs.value}")
+        if k < 1:
+            raise ValueError(f"k must be at least 1, got {k}")
+        if radius_m is not None and not radius_m >= 0.0:
+            raise ValueError(f"radius_m must be a non-negative number of metres, got {radius_m}")
+        if isinstance(amenities, str):
+            raise TypeError("amenities is a collection of amenity codes, not one string")
+        if radius_m is not None and math.isinf(radius_m):
+            radius_m = None
+        if self._full is None:
+            return []
+
+        keys = [("amenity", a) for a in set(amenities)]
+        if kind is not None:
+            keys.append(("kind", kind))
+        if street is not None:
+            keys.append(("street", street))
+        if any(key not in self._count for key in keys):
+            return []
+        # Search the smallest subset that has a tree; check the other filters on candidates.
+        keys.sort(key=self._count.__getitem__)
+        subtree = self._full
+        if keys and keys[0] in self._subtrees:
+            subtree = self._subtrees[keys.pop(0)]
+        checks = [self._check_for(key) for key in keys]
+
+        if predicate is None and radius_m is None:
+            hits = self._nearest_plain(point, k, subtree, checks)
+            if hits is not None:
+                return hits
+        return self._nearest_filtered(point, k, subtree, checks, predicate, radius_m)
+
+    def _nearest_plain(
+        self, point: Point, k: int, subtree: _Subtree, checks: list[np.ndarray]
+    ) -> list[Hit] | None:
+        """Fast path without predicate or radius: rank the first k candidates in chord order.
+
+        Chord order and geodesic order agree to ~1e-7 at courier distances, so the next
+        candidate's chord nearly always proves that nothing unranked is closer. Returns
+        None when it does not (far queries, near-ties, too few candidates passed checks).
+        """
+        tree = subtree.tree
+        q = _ecef_point(point.lon, point.lat)
+        fetch = min(k + 1 if not checks else max(4 * k, 16), tree.n)
+        chords, loc = tree.query(q, k=fetch if fetch > 1 else [1])
+        last_chord = float(chords[-1])
+        if subtree.members is not None:
+            loc = subtree.members[loc]
+        if checks:
+            keep = _passes(checks[0], loc)
+            for check in checks[1:]:
+                keep &= _passes(check, loc)
+            passed = np.flatnonzero(keep)
+            loc, chords = loc[passed], chords[passed]
+        if len(loc) > k:
+            next_chord = float(chords[k])  # the nearest unranked station that passed
+        elif fetch == tree.n:
+            next_chord = math.inf  # every station in the tree is ranked
+        elif len(loc) == k:
+            next_chord = last_chord  # unfetched stations are no nearer than this
+        else:
+            return None
+        inv = self._geod.inv
+        lon, lat = point.lon, point.lat
+        stations = self._stations
+        hits = []
+        for i in loc[:k].tolist():
+            s = stations[i]
+            hits.append(Hit(s, inv(lon, lat, s.lon, s.lat)[2]))
+        hits.sort(key=_by_distance)
+        if not hits or next_chord == math.inf:
+            return hits
+        if _lower_bound(next_chord, math.hypot(*q)) - _SLACK_M >= hits[-1].distance_m:
+            return hits
+        return None
+
+    def _nearest_filtered(
+        self,
+        point: Point,
+        k: int,
+        subtree: _Subtree,
+        checks: list[np.ndarray],
+        predicate: Callable[[IndexedStation], bool] | None,
+        radius_m: float | None,
+    ) -> list[Hit]:
+        """Fetch candidates by chord until k pass, then settle the answer with the bound."""
+        tree = subtree.tree
+        q = _ecef_point(point.lon, point.lat)
+        r_query = math.hypot(*q)
+        # The chord never exceeds the geodesic, so the radius caps the chord too.
+        upper = math.inf if radius_m is None else radius_m * (1 + 1e-9) + _SLACK_M
+        fetch = k + 1 if not checks and predicate is None else max(4 * k, 16)
+        verdicts: dict[int, bool] = {}  # the predicate's answers, asked once per station
+        while True:
+            fetch = min(fetch, tree.n)
+            chords, loc = tree.query(q, k=fetch if fetch > 1 else [1], distance_upper_bound=upper)
+            found = int(np.count_nonzero(loc < tree.n))
+            hits = self._rank(point, k, subtree, loc[:found], checks, predicate, radius_m, verdicts)
+            if found < fetch or fetch == tree.n:
+                return hits  # every station within reach has been ranked
+            if len(hits) == k:
+                bound = _lower_bound(float(chords[found - 1]), r_query) - _SLACK_M
+                if bound >= hits[-1].distance_m:
+                    return hits
+                # Far from the stations the bound is looser than the gaps between them:
+                # rank at once everything that could still beat the k-th hit.
+                reach = _chord_reach(hits[-1].distance_m + _SLACK_M, r_query)
+                ball = np.array(tree.query_ball_point(q, min(reach, upper)), dtype=np.intp)
+                return self._rank(point, k, subtree, ball, checks, predicate, radius_m, verdicts)
+            fetch *= 4
+
+    def _rank(
+        self,
+        point: Point,
+        k: int,
+        subtree: _Subtree,
+        loc: np.ndarray,
+        checks: list[np.ndarray],
+        predicate: Callable[[IndexedStation], bool] | None,
+        radius_m: float | None,
+        verdicts: dict[int, bool],
+    ) -> list[Hit]:
+        """The k nearest of the candidates ``loc`` (positions in ``subtree``) that pass."""
+        idx = loc if subtree.members is None else subtree.members[loc]
+        for check in checks:
+            idx = idx[_passes(check, idx)]
+        dist = self._geodesics(point, idx)
+        if radius_m is not None:
+            within = dist <= radius_m
+            idx, dist = idx[within], dist[within]
+        order = np.argsort(dist, kind="stable")  # ties keep the chord order
+        hits: list[Hit] = []
+        for j in order.tolist():
+            i = int(idx[j])
+            s = self._stations[i]
+            if predicate is not None:
+                ok = verdicts.get(i)
+                if ok is None:
+                    ok = verdicts[i] = bool(predicate(s))
+                if not ok:
+                    continue
+            hits.append(Hit(s, float(dist[j])))
+            if len(hits) == k:
+                break
+        return hits
+
+    def _geodesics(self, point: Point, idx: np.ndarray) -> np.ndarray:
+        m = len(idx)
+        if m <= _SCALAR_GEODESICS:
+            inv = self._geod.inv
+            lon, lat = point.lon, point.lat
+            return np.array(
+                [inv(lon, lat, self._lon[i], self._lat[i])[2] for i in idx.tolist()], float
+            )
+        return self._geod.inv(
+            np.full(m, point.lon), np.full(m, point.lat), self._lon[idx], self._lat[idx]
+        )[2]
+
+
+def _passes(check: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Which of the stations ``idx`` a filter's column or sorted member list admits."""
+    if check.dtype == np.bool_:
+        return check[idx]
+    pos = np.searchsorted(check, idx)
+    return check[np.minimum(pos, len(check) - 1)] == idx
+
+
+def _by_distance(hit: Hit) -> float:
+    return hit.distance_m
