@@ -1,4 +1,4 @@
-""" "信息准确": any courier confirms a station once per device a day; other sites cannot."""
+"""Confirming a station ("信息准确"): once per device a day, and never from another site."""
 
 from __future__ import annotations
 
