@@ -82,6 +82,7 @@ def navigation_links(name: str, lon: float, lat: float) -> dict[str, dict[str, s
             "src": "stationfinder",
         },
         quote_via=quote,
+        safe=",:|",
     )
     baidu = "https://api.map.baidu.com/direction?" + urlencode(
         {
@@ -93,6 +94,7 @@ def navigation_links(name: str, lon: float, lat: float) -> dict[str, dict[str, s
             "src": "stationfinder",
         },
         quote_via=quote,
+        safe=",:|",
     )
     tencent = "https://apis.map.qq.com/uri/v1/routeplan?" + urlencode(
         {
@@ -102,9 +104,10 @@ def navigation_links(name: str, lon: float, lat: float) -> dict[str, dict[str, s
             "referer": "stationfinder",
         },
         quote_via=quote,
+        safe=",:|",
     )
     apple = "https://maps.apple.com/?" + urlencode(
-        {"daddr": f"{lat:.6f},{lon:.6f}", "dirflg": "w", "q": name}, quote_via=quote
+        {"daddr": f"{lat:.6f},{lon:.6f}", "dirflg": "w", "q": name}, quote_via=quote, safe=","
     )
     return {
         "amap": {"url": amap, "crs": "gcj02"},
