@@ -96,7 +96,7 @@ self.addEventListener("fetch", function (event) {
     return;
   }
 
-  if (url.pathname.indexOf("/static/") === 0) {
+  if (url.pathname.indexOf("/static/") === 0 || url.pathname.indexOf("/assets/") === 0) {
     /* Versioned files: the cached copy is the right one. */
     event.respondWith(
       caches.match(request).then(function (hit) {

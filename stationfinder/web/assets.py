@@ -1,17 +1,25 @@
 """Static assets: vendored Leaflet (XStatic packages), versioned app files, the
-service worker at the root scope and the web app manifest."""
+service worker at the root scope and the web app manifest.
+
+Files are answered from memory rather than streamed with send_file: Flask-Compress
+re-wraps a streamed body without closing the file (a leaked handle per request), and
+only compresses streams with br/zstd/deflate, so an old phone asking for gzip got the
+files uncompressed. These files are small and few.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import mimetypes
 from functools import lru_cache
 from pathlib import Path
 from types import ModuleType
 
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
-from flask import Response, abort, current_app, render_template, send_from_directory, url_for
+from flask import Response, abort, current_app, render_template, request, url_for
+from werkzeug.security import safe_join
 
 from ..maps import VendorAssets
 from . import bp
@@ -31,10 +39,43 @@ def vendor(package: str, version: str, filename: str) -> Response:
     module = VENDOR.get(package)
     if module is None or version != module.VERSION:
         abort(404)
-    response = send_from_directory(module.BASE_DIR, filename, max_age=YEAR)
-    response.cache_control.public = True
-    response.cache_control.immutable = True
-    return response
+    return _file_response(module.BASE_DIR, filename, immutable=True)
+
+
+@bp.get("/assets/<path:filename>")
+def asset(filename: str) -> Response:
+    """An app file from stationfinder/static; cached for a year when asked for by hash."""
+    folder = current_app.static_folder
+    assert folder is not None
+    path = safe_join(folder, filename)
+    if path is None or not Path(path).is_file():
+        abort(404)
+    current = _digest(path, Path(path).stat().st_mtime_ns)
+    return _file_response(folder, filename, immutable=request.args.get("v") == current)
+
+
+@lru_cache(maxsize=64)
+def _read(path: str, mtime_ns: int) -> bytes:
+    return Path(path).read_bytes()
+
+
+def _file_response(folder: str, filename: str, *, immutable: bool) -> Response:
+    path = safe_join(folder, filename)
+    if path is None or not Path(path).is_file():
+        abort(404)
+    data = _read(path, Path(path).stat().st_mtime_ns)
+    mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+    if mimetype == "application/javascript":
+        mimetype = "text/javascript"
+    response = Response(data, mimetype=mimetype)
+    response.set_etag(hashlib.sha256(data).hexdigest()[:20])
+    if immutable:
+        response.cache_control.public = True
+        response.cache_control.max_age = YEAR
+        response.cache_control.immutable = True
+    else:
+        response.cache_control.no_cache = True
+    return response.make_conditional(request)
 
 
 def vendor_url(package: str, filename: str) -> str:
@@ -64,7 +105,7 @@ def asset_url(filename: str) -> str:
     folder = current_app.static_folder
     assert folder is not None
     path = Path(folder) / filename
-    return url_for("static", filename=filename, v=_digest(str(path), path.stat().st_mtime_ns))
+    return url_for("web.asset", filename=filename, v=_digest(str(path), path.stat().st_mtime_ns))
 
 
 def shell_urls() -> list[str]:
