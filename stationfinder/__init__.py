@@ -89,7 +89,11 @@ def create_app(
 
     cli.init_app(app)
 
-    app.extensions["stationfinder.areas"] = startup.prepare(app, database)
+    try:
+        app.extensions["stationfinder.areas"] = startup.prepare(app, database)
+    except BaseException:
+        database.engine.dispose()  # a failed start leaves no connection behind
+        raise
     app.extensions["stationfinder.index"] = LiveIndex(
         database.sessions, check_seconds=app.config["INDEX_CHECK_SECONDS"]
     )

@@ -32,7 +32,7 @@ def list_stations() -> Response:
         [schemas.station_feature(s) for s in stations],
         crs="wgs84",
         registry_version=registry.registry_version(session),
-        generated_at=datetime.now(params.SHANGHAI).isoformat(timespec="seconds"),
+        generated_at=datetime.now(params.SHANGHAI).isoformat(),
     )
     return jsonify(body)
 
