@@ -285,9 +285,11 @@
         button.removeAttribute("aria-busy");
         state.point = {lon: position.coords.longitude, lat: position.coords.latitude};
         state.label = null;
+        form.classList.add("located");  /* no need to type a place: show the list sooner */
         search();
       }, function () {
         button.removeAttribute("aria-busy");
+        form.classList.remove("located");
         say(t.geo_denied);
         placeInput.focus();
       }, {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});

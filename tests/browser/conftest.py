@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import struct
 import threading
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +48,15 @@ def blank_png(size: int = 256) -> bytes:
         + chunk(b"IDAT", zlib.compress(rows, 9))
         + chunk(b"IEND", b"")
     )
+
+
+def poll_until(page: Any, script: str, timeout_s: float = 20.0, every_ms: int = 100) -> None:
+    """Evaluate an (async) predicate in the page until it is true or the deadline passes."""
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(script):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout_s}s: {script}")
+        page.wait_for_timeout(every_ms)
 
 
 @dataclass

@@ -1,0 +1,121 @@
+"""The station page, the map of every station, and the locator with no network."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from conftest import LiveServer, poll_until
+from playwright.sync_api import expect
+
+from stationfinder import hours, registry
+from stationfinder.db import session_scope
+
+pytestmark = pytest.mark.browser
+
+COURIER = {"latitude": 30.3062, "longitude": 120.3227}
+
+
+def _station_with_hours_and_phone(server: LiveServer) -> str:
+    with session_scope(server.app) as session:
+        for station in registry.active_stations(session):
+            if station.opening_hours and station.phone:
+                return station.id
+    raise AssertionError("the sample data has a station with hours and a phone")
+
+
+def test_station_page_shows_hours_and_confirms_once(
+    open_context: Callable[..., Any], live_server: LiveServer
+) -> None:
+    station_id = _station_with_hours_and_phone(live_server)
+    page = open_context().new_page()
+    page.goto(f"{live_server.url}/stations/{station_id}")
+    expect(page.get_by_test_id("today")).not_to_be_empty()
+    page.locator("details.week summary").click()
+    expect(page.get_by_test_id("week").locator("li")).to_have_count(7)
+    expect(page.get_by_test_id("call")).to_have_attribute("href", re.compile(r"^tel:\+?\d+$"))
+    expect(page.get_by_test_id("last-confirmed")).to_have_text("尚未有人确认信息")
+    page.screenshot(path="/tmp/stationfinder-station-phone.png", full_page=True)
+
+    page.get_by_test_id("confirm").click()
+    expect(page.get_by_test_id("confirm-result")).to_have_text("谢谢！已记录")
+    expect(page.get_by_test_id("last-confirmed")).to_contain_text("最后确认于 ")
+    with session_scope(live_server.app) as session:
+        assert registry.get_station(session, station_id).last_confirmed_at is not None
+
+    page.reload()  # the same phone, later the same day
+    expect(page.get_by_test_id("last-confirmed")).to_contain_text("最后确认于 ")
+    page.get_by_test_id("confirm").click()
+    expect(page.get_by_test_id("confirm-result")).to_have_text("你今天已确认过这个站点")
+
+
+def test_station_page_words_match_the_hours_module(
+    open_context: Callable[..., Any], live_server: LiveServer
+) -> None:
+    station_id = _station_with_hours_and_phone(live_server)
+    with session_scope(live_server.app) as session:
+        expression = registry.get_station(session, station_id).opening_hours
+    page = open_context().new_page()
+    page.goto(f"{live_server.url}/stations/{station_id}")
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    now = datetime.now(ZoneInfo("Asia/Shanghai"))
+    expect(page.get_by_test_id("today")).to_have_text(hours.today_in_words(expression, now, "zh"))
+
+
+def test_map_shows_every_station_in_clusters(
+    open_context: Callable[..., Any], live_server: LiveServer
+) -> None:
+    page = open_context().new_page()
+    page.goto(f"{live_server.url}/map")
+    expect(page.locator(".marker-cluster").first).to_be_visible()
+    total = page.evaluate(
+        """() => { let n = 0; window.stationfinderMap.eachLayer(l => {
+               if (l.getAllChildMarkers && !l._group) {} });
+               let group = null;
+               window.stationfinderMap.eachLayer(l => { if (l.getLayers && l._featureGroup) group = l; });
+               return group.getLayers().length; }"""
+    )
+    with session_scope(live_server.app) as session:
+        assert total == len(registry.active_stations(session))
+    page.screenshot(path="/tmp/stationfinder-map-phone.png")
+    page.get_by_test_id("amenity").select_option("battery_swap")
+    page.wait_for_url("**/map?**amenity=battery_swap**")
+    expect(page.get_by_test_id("count")).to_contain_text("个站点")
+
+
+def test_second_visit_without_network_still_lists_stations(
+    open_context: Callable[..., Any], live_server: LiveServer
+) -> None:
+    context = open_context(geolocation=COURIER, permissions=["geolocation"])
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    # Poll, with a deadline, until the service worker controls the page and holds the
+    # shell and the registry copy. (wait_for_function does not await a promise.)
+    poll_until(
+        page,
+        """async () => !!navigator.serviceWorker.controller
+             && !!(await caches.match('/'))
+             && !!(await caches.match('/api/v1/stations'))""",
+    )
+    online = live_server.app.test_client().get(
+        "/api/v1/stations/nearest",
+        query_string={"lat": COURIER["latitude"], "lon": COURIER["longitude"], "k": 1},
+    )
+    nearest_id = online.get_json()["features"][0]["id"]
+
+    context.set_offline(True)
+    page.reload()
+    expect(page.get_by_test_id("locate")).to_be_visible()
+    page.get_by_test_id("locate").click()
+    expect(page.get_by_test_id("offline-note")).to_be_visible()
+    expect(page.get_by_test_id("offline-note")).to_contain_text("离线数据，更新于")
+    cards = page.get_by_test_id("station-card")
+    expect(cards.first).to_have_attribute("data-station-id", nearest_id)
+    expect(cards).to_have_count(10)
+    # Hours are not worked out offline: shown as written, never as closed.
+    expect(cards.first.locator(".badge-closed")).to_have_count(0)
+    page.screenshot(path="/tmp/stationfinder-offline-phone.png", full_page=True)
