@@ -50,7 +50,12 @@ def blank_png(size: int = 256) -> bytes:
     )
 
 
-def poll_until(page: Any, script: str, timeout_s: float = 20.0, every_ms: int = 100) -> None:
+@pytest.fixture
+def poll_until() -> Callable[..., None]:
+    return _poll_until
+
+
+def _poll_until(page: Any, script: str, timeout_s: float = 20.0, every_ms: int = 100) -> None:
     """Evaluate an (async) predicate in the page until it is true or the deadline passes."""
     deadline = time.monotonic() + timeout_s
     while not page.evaluate(script):

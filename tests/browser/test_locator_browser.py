@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import LiveServer
 from geopy.distance import geodesic
 from playwright.sync_api import expect
 
@@ -24,7 +23,7 @@ COURIER = {"latitude": 30.3062, "longitude": 120.3227}  # east shore of Jinsha L
 JINSHA_LAKE = {"lat": 30.305, "lon": 120.318}
 
 
-def _brute_force_nearest(server: LiveServer, lon: float, lat: float) -> tuple[str, float]:
+def _brute_force_nearest(server: Any, lon: float, lat: float) -> tuple[str, float]:
     with session_scope(server.app) as session:
         stations = [(s.id, s.lon, s.lat) for s in registry.active_stations(session)]
     return min(
@@ -33,7 +32,7 @@ def _brute_force_nearest(server: LiveServer, lon: float, lat: float) -> tuple[st
     )
 
 
-def _api_ids(server: LiveServer, **query: Any) -> list[str]:
+def _api_ids(server: Any, **query: Any) -> list[str]:
     body = server.app.test_client().get("/api/v1/stations/nearest", query_string=query).get_json()
     return [f["id"] for f in body["features"]]
 
@@ -47,7 +46,7 @@ def _wait_for_cards(page: Any, ids: list[str]) -> None:
 
 
 def test_locate_lists_the_true_nearest_first_with_its_distance(
-    open_context: Callable[..., Any], live_server: LiveServer
+    open_context: Callable[..., Any], live_server: Any
 ) -> None:
     context = open_context(geolocation=COURIER, permissions=["geolocation"])
     page = context.new_page()
@@ -71,7 +70,7 @@ def test_locate_lists_the_true_nearest_first_with_its_distance(
 
 
 def test_amenity_chips_and_open_now_requery(
-    open_context: Callable[..., Any], live_server: LiveServer
+    open_context: Callable[..., Any], live_server: Any
 ) -> None:
     context = open_context(geolocation=COURIER, permissions=["geolocation"])
     page = context.new_page()
@@ -97,7 +96,7 @@ def test_amenity_chips_and_open_now_requery(
 
 
 def test_without_geolocation_the_gazetteer_finds_the_place(
-    open_context: Callable[..., Any], live_server: LiveServer
+    open_context: Callable[..., Any], live_server: Any
 ) -> None:
     context = open_context()  # no permission: the phone refuses to say where it is
     page = context.new_page()
@@ -115,14 +114,14 @@ def test_without_geolocation_the_gazetteer_finds_the_place(
     expect(first).to_have_attribute("data-station-id", _first_in_street(live_server, "前进街道"))
 
 
-def _first_in_street(server: LiveServer, street: str) -> str:
+def _first_in_street(server: Any, street: str) -> str:
     centre = server.app.test_client().get("/places", query_string={"q": street}).get_json()
     place = centre["places"][0]
     return _api_ids(server, lat=place["lat"], lon=place["lon"], k=1)[0]
 
 
 def test_without_script_the_form_gives_a_server_rendered_list(
-    open_context: Callable[..., Any], live_server: LiveServer
+    open_context: Callable[..., Any], live_server: Any
 ) -> None:
     context = open_context(java_script_enabled=False)
     page = context.new_page()
@@ -138,7 +137,7 @@ def test_without_script_the_form_gives_a_server_rendered_list(
     page.screenshot(path="/tmp/stationfinder-noscript-phone.png", full_page=True)
 
 
-def test_english_page(open_context: Callable[..., Any], live_server: LiveServer) -> None:
+def test_english_page(open_context: Callable[..., Any], live_server: Any) -> None:
     context = open_context(geolocation=COURIER, permissions=["geolocation"])
     page = context.new_page()
     page.goto(live_server.url + "/?lang=en")
@@ -149,7 +148,7 @@ def test_english_page(open_context: Callable[..., Any], live_server: LiveServer)
 
 
 def test_courier_marker_conversion_agrees_with_python(
-    open_context: Callable[..., Any], live_server: LiveServer
+    open_context: Callable[..., Any], live_server: Any
 ) -> None:
     page = open_context().new_page()
     page.goto(live_server.url + "/")

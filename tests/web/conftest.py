@@ -15,6 +15,12 @@ HOSTILE_ID = "QT-XS-999"
 
 
 @pytest.fixture
+def hostile_text() -> tuple[str, str]:
+    """The hostile (name, address)."""
+    return HOSTILE_NAME, HOSTILE_ADDRESS
+
+
+@pytest.fixture
 def hostile_station(app: Flask) -> str:
     """A station staff typed badly (or maliciously), next to Jinsha Lake."""
     with session_scope(app) as session:

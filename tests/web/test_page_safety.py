@@ -8,7 +8,6 @@ import re
 from collections.abc import Callable
 
 import pytest
-from conftest import HOSTILE_ADDRESS, HOSTILE_NAME
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -57,51 +56,55 @@ def test_every_script_and_style_sheet_is_served_by_the_app(client: FlaskClient, 
 
 
 def test_hostile_name_is_escaped_on_the_station_page(
-    client: FlaskClient, hostile_station: str
+    client: FlaskClient, hostile_station: str, hostile_text: tuple[str, str]
 ) -> None:
+    hostile_name, hostile_address = hostile_text
     html = client.get(f"/stations/{hostile_station}").get_data(as_text=True)
-    assert HOSTILE_NAME not in html
+    assert hostile_name not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<script>alert(2)" not in html
     # In the map's data the name is JSON with < and > escaped, shown with textContent.
     pins = _map_pins(html)
-    assert pins[0]["name"] == HOSTILE_NAME
-    assert pins[0]["address"] == HOSTILE_ADDRESS
+    assert pins[0]["name"] == hostile_name
+    assert pins[0]["address"] == hostile_address
 
 
 def test_hostile_name_is_escaped_in_the_no_script_list(
-    client: FlaskClient, hostile_station: str
+    client: FlaskClient, hostile_station: str, hostile_text: tuple[str, str]
 ) -> None:
+    hostile_name, _hostile_address = hostile_text
     html = client.get("/nearest", query_string={"place": "金沙湖"}).get_data(as_text=True)
     assert f'data-station-id="{hostile_station}"' in html
-    assert HOSTILE_NAME not in html
+    assert hostile_name not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     # Navigation links carry the name URL-encoded.
     assert "onerror=alert" not in re.sub(r"&lt;img src=x onerror=alert\(1\)&gt;", "", html)
 
 
 def test_hostile_name_is_escaped_in_the_map_popups(
-    client: FlaskClient, hostile_station: str
+    client: FlaskClient, hostile_station: str, hostile_text: tuple[str, str]
 ) -> None:
+    hostile_name, _hostile_address = hostile_text
     html = client.get("/map").get_data(as_text=True)
-    assert HOSTILE_NAME not in html
+    assert hostile_name not in html
     assert "</script><script>" not in html
     # Staff text appears only inside the pins' JSON (a double-quoted JSON string), never
     # in a JavaScript template literal such as folium's own popups use.
     outside = re.sub(r"var pins = \[.*?\];\n", "", html)
     assert "alert(" not in outside
     pins = {p["id"]: p for p in _map_pins(html)}
-    assert pins[hostile_station]["name"] == HOSTILE_NAME
+    assert pins[hostile_station]["name"] == hostile_name
     assert "bindPopup(function" in html  # popups are built from DOM text nodes
     assert "innerHTML" not in html
 
 
 def test_hostile_name_is_escaped_in_the_gazetteer(
-    client: FlaskClient, hostile_station: str
+    client: FlaskClient, hostile_station: str, hostile_text: tuple[str, str]
 ) -> None:
+    hostile_name, _hostile_address = hostile_text
     response = client.get("/places", query_string={"q": "<img"})
     assert response.mimetype == "application/json"
-    assert response.get_json()["places"][0]["name"] == HOSTILE_NAME
+    assert response.get_json()["places"][0]["name"] == hostile_name
 
 
 def test_service_worker_is_served_from_the_root_scope(client: FlaskClient) -> None:
