@@ -168,6 +168,8 @@ class MapHandle(MacroElement):
         """
         {% macro script(this, kwargs) %}
         window.stationfinderMap = {{ this._parent.get_name() }};
+        {{ this._parent.get_name() }}.attributionControl.setPrefix(
+            '<a href="https://leafletjs.com">Leaflet</a>');
         {% endmacro %}
         """
     )

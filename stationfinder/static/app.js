@@ -116,7 +116,7 @@
     var name = el("a", "card-name", cfg.lang === "en" && p.name_en ? p.name_en : p.name);
     name.href = stationUrl(feature.id);
     head.appendChild(name);
-    var b = p.offline ? {state: "unknown", label: p.opening_hours ? t.hours + " " + p.opening_hours : t.hours_unknown, detail: ""}
+    var b = p.offline ? {state: "unknown", label: t.hours_unknown, detail: ""}
       : badge(p.open_now, p.next_change);
     var badgeEl = el("span", "badge badge-" + b.state, b.label + (b.detail ? " · " + b.detail : ""));
     badgeEl.setAttribute("data-testid", "hours-badge");
@@ -131,6 +131,10 @@
     meta.appendChild(document.createTextNode(" · "));
     meta.appendChild(el("span", "kind", p.kind));
     li.appendChild(meta);
+    if (p.offline && p.opening_hours) {
+      /* Offline the phone does not evaluate hours: show them as staff wrote them. */
+      li.appendChild(el("p", "card-hours", t.hours + "：" + p.opening_hours));
+    }
     if (p.amenities && p.amenities.length) {
       var am = el("p", "card-amenities");
       p.amenities.forEach(function (code) {
