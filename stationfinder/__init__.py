@@ -59,6 +59,7 @@ def create_app(
             "image/svg+xml",
         ],
         COMPRESS_MIN_SIZE=500,
+        COMPRESS_STREAMS=False,  # streamed send_file bodies: the compressor leaks the file
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.json.ensure_ascii = False  # type: ignore[attr-defined]

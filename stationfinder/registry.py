@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from . import hours
@@ -477,7 +477,11 @@ def all_stations(session: Session) -> list[Station]:
 
 def stations_changed_since(session: Session, since: datetime) -> list[Station]:
     return list(
-        session.scalars(select(Station).where(Station.updated_at > since).order_by(Station.id))
+        session.scalars(
+            select(Station)
+            .where(or_(Station.updated_at > since, Station.last_confirmed_at > since))
+            .order_by(Station.id)
+        )
     )
 
 
