@@ -24,6 +24,7 @@ def create_app(
     from . import db, errors, limits, startup
     from .api import bp as api_bp
     from .config import ConfigError, load_settings, validate_overrides
+    from .geocoding import PlaceGeocoder
     from .live_index import LiveIndex
     from .resources import shipped_dir
     from .staff import bp as staff_bp
@@ -95,6 +96,7 @@ def create_app(
     except BaseException:
         database.engine.dispose()  # a failed start leaves no connection behind
         raise
+    app.extensions["stationfinder.geocoder"] = PlaceGeocoder.from_settings(app.config)
     app.extensions["stationfinder.index"] = LiveIndex(
         database.sessions, check_seconds=app.config["INDEX_CHECK_SECONDS"]
     )

@@ -7,6 +7,7 @@ undocumented.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections.abc import Callable, Mapping
@@ -75,6 +76,16 @@ def _bool(value: str) -> bool:
 
 def _bad(message: str) -> Any:
     raise ValueError(message)
+
+
+def _json_object(value: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"is not JSON ({exc.msg})") from None
+    if not isinstance(parsed, dict):
+        raise ValueError("must be a JSON object")
+    return parsed
 
 
 def _text(value: str) -> str:
@@ -164,6 +175,26 @@ SETTINGS: tuple[Setting, ...] = (
         lambda v: int(v) if v.isdigit() and int(v) <= 5 else _bad("a whole number 0..5"),
         "How many reverse proxies (nginx, a load balancer) stand in front of the app; their "
         "X-Forwarded-For/-Proto headers are trusted to find the client's address and HTTPS.",
+    ),
+    Setting(
+        "GEOCODER",
+        "",
+        _text,
+        "Optional geopy geocoder service (e.g. `nominatim`, `baiduv3`) for places the "
+        "offline gazetteer does not know. Empty: offline gazetteer only.",
+    ),
+    Setting(
+        "GEOCODER_OPTIONS",
+        {},
+        _json_object,
+        'JSON object of options for the geocoder, e.g. `{"user_agent": "stationfinder"}` '
+        'or `{"api_key": "..."}`.',
+    ),
+    Setting(
+        "GEOCODER_CRS",
+        "wgs84",
+        _choice("wgs84", "gcj02", "bd09"),
+        "Coordinate system of the geocoder's answers (Baidu: `bd09`; Amap, Tencent: `gcj02`).",
     ),
     Setting("WALK_SPEED_KMH", 4.5, _positive_float, "Walking speed for `walk_min`."),
     Setting("RIDE_SPEED_KMH", 15.0, _positive_float, "E-bike speed (with stops) for `ride_min`."),

@@ -140,7 +140,7 @@ def nearest_page() -> tuple[str, int]:
     if lat is not None and lon is not None:
         near = Place(t["you_are_here"], None, "point", None, Point(lon, lat))
     elif place_query:
-        found = places.search(place_query)
+        found = places.search(place_query) or _geocoded(place_query)
         if not found:
             return _locator(problem=t["place_not_found"].format(place=place_query), form=form)
         near = found[0]
@@ -165,11 +165,18 @@ def nearest_page() -> tuple[str, int]:
     return _locator(cards=cards, near=near, form=form)
 
 
+def _geocoded(query: str) -> list[Place]:
+    """The optional outside geocoder's answer, when one is configured."""
+    geocoder = current_app.extensions.get("stationfinder.geocoder")
+    place = geocoder.locate(query) if geocoder is not None else None
+    return [place] if place is not None else []
+
+
 @bp.get("/places")
 def places() -> Response:
     """Places matching `q` from the offline gazetteer, best first (JSON)."""
     query = (request.args.get("q") or "").strip()[:60]
-    found = gazetteer().search(query) if query else []
+    found = (gazetteer().search(query) or _geocoded(query)) if query else []
     return jsonify(
         {
             "query": query,
