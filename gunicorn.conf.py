@@ -1,0 +1,57 @@
+"""gunicorn settings for stationfinder.
+
+    gunicorn -c gunicorn.conf.py 'stationfinder:create_app()'
+
+Environment: STATIONFINDER_BIND (or PORT, as platforms set it) for the address,
+WEB_CONCURRENCY for the number of workers; every STATIONFINDER_* setting of the app
+itself is read by each worker (see README, "Configuration").
+"""
+
+from __future__ import annotations
+
+import os
+
+# PORT is how container platforms say where to listen, on every interface.
+_port = os.environ.get("PORT", "").strip()
+bind = [os.environ.get("STATIONFINDER_BIND") or (f"0.0.0.0:{_port}" if _port else "127.0.0.1:8000")]
+
+
+def _workers() -> int:
+    given = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if given:
+        return max(1, int(given))
+    # gunicorn's rule of thumb, 2 x cores + 1, capped: every worker holds its own station
+    # index (about 150 MB at 400,000 stations) and its own database pool, and a request
+    # is CPU-bound Python, so more workers than that only add memory and connections.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(2 * (cores or 1) + 1, 9)
+
+
+workers = _workers()
+worker_class = "sync"  # requests are short and CPU-bound; nothing awaits I/O for long
+
+# Not preloaded: each worker imports and builds the app after the fork, so each has its
+# own SQLAlchemy engine and index. An engine made before fork() would hand the same
+# pooled sockets (PostgreSQL connections, SQLite file handles) to every child, and two
+# processes talking over one socket corrupt each other's protocol state; SQLAlchemy
+# documents that engines must not cross a fork. Starting each worker fresh costs its
+# import time, paid once, and it keeps a restart (max_requests below) equally clean.
+preload_app = False
+
+# A worker that has not answered in this long is killed and replaced. The slowest thing
+# a worker does is build its index at start (~2 s at 400,000 stations).
+timeout = 30
+graceful_timeout = 20  # let requests in flight finish on SIGTERM / SIGHUP
+keepalive = 5  # behind a proxy that reuses connections
+
+# Recycle workers now and then, so that slow growth in memory cannot accumulate; the
+# jitter keeps them from all restarting (and rebuilding their index) at the same moment.
+max_requests = 20_000
+max_requests_jitter = 2_000
+
+# The app writes one JSON line per request itself (logger `stationfinder.requests`), so
+# gunicorn's own access log stays off; its error log (start, stop, worker deaths) goes to
+# stderr next to the app's lines.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
