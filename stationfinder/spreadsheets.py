@@ -260,8 +260,12 @@ def _present(value: Any) -> bool:
 def _cell_text(keys: Sequence[str | None], index: int, value: Any) -> Any:
     """Excel keeps a phone number or an id typed as digits as a number; text columns want text."""
     key = keys[index] if index < len(keys) else None
-    if key not in TEXT_COLUMNS or value is None or isinstance(value, str):
+    if value is None or isinstance(value, str):
         return value
+    if key not in TEXT_COLUMNS:
+        # Numbers and booleans as Excel keeps them; a date in a number column is text,
+        # which validation then names (rows also travel as JSON between preview and apply).
+        return value if isinstance(value, bool | int | float) else str(value)
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
