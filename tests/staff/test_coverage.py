@@ -5,14 +5,22 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from pyproj import Geod
 
+import stationfinder.staff.coverage  # noqa: F401  (registers the routes until staff/__init__ does)
 from stationfinder import coverage, registry
+from stationfinder.db import session_scope
+from stationfinder.geo import crs
 from stationfinder.geo.areas import DISTRICT_NAME, Areas
-from stationfinder.geo.point import Point
+from stationfinder.geo.point import CRS, Point
+from stationfinder.models import StaffAccount, Station
 from stationfinder.resources import shipped_dir
+from stationfinder.staff.auth import hash_password
 
 SPEEDS = {"walk_kmh": 4.5, "ride_kmh": 15.0}
 
@@ -110,3 +118,92 @@ def test_csv_has_a_row_per_subdistrict_and_the_district(
     for row, item in zip(rows, [*report.subdistricts, report.district], strict=True):
         assert float(row["walk_share"]) == pytest.approx(item.walk_share, abs=1e-4)
     assert coverage.coverage_csv(report).decode("utf-8-sig").startswith("街道,面积")
+
+
+# --- the staff page ---------------------------------------------------------------------
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def _staff_client(app: Flask, role: str = "union_admin") -> FlaskClient:
+    with session_scope(app) as session:
+        session.add(
+            StaffAccount(
+                username="u",
+                display_name="u",
+                password_hash=hash_password("correct horse battery"),
+                role=role,
+                street="下沙街道" if role == "street_staff" else None,
+            )
+        )
+    client = app.test_client()
+    page = client.get("/staff/login")
+    response = client.post(
+        "/staff/login",
+        data={"username": "u", "password": "correct horse battery", "csrf_token": _csrf(page.text)},
+    )
+    assert response.status_code == 302
+    return client
+
+
+def test_the_page_shows_figures_and_a_self_hosted_map(app: Flask) -> None:
+    client = _staff_client(app)
+    page = client.get("/staff/coverage")
+    assert page.status_code == 200
+    assert 'data-testid="coverage-table"' in page.text
+    for name in ("下沙街道", "前进街道", DISTRICT_NAME):
+        assert name in page.text
+    assert "/static/vendor/leaflet/" in page.text
+    for cdn in ("cdn.", "unpkg", "jsdelivr", "bootstrap", "jquery", "font-awesome"):
+        assert cdn not in page.text.lower()
+    # Geometry is drawn in the tiles' system: Amap tiles are GCJ-02.
+    areas = app.extensions["stationfinder.areas"]
+    x, y = areas.outline("下沙街道").exterior.coords[0]
+    gcj = crs.from_wgs84(Point(x, y), CRS.GCJ02)
+    assert f"[{round(gcj.lon, 6)}, {round(gcj.lat, 6)}]" in page.text
+    assert f"[{round(x, 6)}, {round(y, 6)}]" not in page.text
+
+
+def test_the_csv_follows_the_registry(app: Flask) -> None:
+    client = _staff_client(app, "street_staff")
+    before = list(
+        csv.DictReader(
+            io.StringIO(client.get("/staff/coverage.csv?headers=en").data.decode("utf-8-sig"))
+        )
+    )
+    linjiang = next(r for r in before if r["subdistrict"] == "临江街道")
+    lon, lat = float(linjiang["largest_ride_gap_lon"]), float(linjiang["largest_ride_gap_lat"])
+    with session_scope(app) as session:
+        session.add(
+            Station(
+                id="QT-LJ-999",
+                name="新站",
+                name_en=None,
+                kind="工会驿站",
+                street="临江街道",
+                address="",
+                lon=lon,
+                lat=lat,
+                amenities=["rest"],
+                opening_hours=None,
+                phone=None,
+            )
+        )
+        registry.bump_version(session)
+    after = list(
+        csv.DictReader(
+            io.StringIO(client.get("/staff/coverage.csv?headers=en").data.decode("utf-8-sig"))
+        )
+    )
+    grown = next(r for r in after if r["subdistrict"] == "临江街道")
+    assert float(grown["ride_share"]) > float(linjiang["ride_share"])
+    assert int(grown["stations"]) == int(linjiang["stations"]) + 1
+
+
+def test_strangers_are_sent_to_the_login(client: FlaskClient) -> None:
+    assert client.get("/staff/coverage").status_code == 302
+    assert client.get("/staff/coverage.csv").status_code == 302
