@@ -6,4 +6,4 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from . import routes  # noqa: E402,F401  (routes register themselves on bp)
+from . import routes, write  # noqa: E402,F401  (routes register themselves on bp)

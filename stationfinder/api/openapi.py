@@ -227,6 +227,181 @@ SCHEMAS: dict[str, Any] = {
 }
 
 
+# --- write endpoints (token authentication, If-Match) ---------------------------------
+
+WRITE_SCHEMAS: dict[str, Any] = {
+    "StationInput": {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "id": {
+                "type": "string",
+                "description": "e.g. QT-BY-030; leave out to get the next free id of the "
+                "subdistrict",
+            },
+            "geometry": {
+                **POINT_WGS84,
+                "description": "A Point in the system named by the `crs` query parameter",
+            },
+            "properties": {
+                "type": "object",
+                "required": ["name", "kind"],
+                "properties": {
+                    k: v
+                    for k, v in STATION_PROPERTIES["properties"].items()
+                    if k
+                    in (
+                        "name",
+                        "name_en",
+                        "kind",
+                        "street",
+                        "address",
+                        "amenities",
+                        "opening_hours",
+                        "phone",
+                    )
+                },
+                "additionalProperties": False,
+                "description": "`street` may be left out: it follows from the point",
+            },
+            "reason": {"type": "string", "maxLength": 500, "description": "Kept in the history"},
+        },
+    },
+    "StationPatch": {
+        "type": "object",
+        "properties": {
+            "geometry": {"$ref": "#/components/schemas/StationInput/properties/geometry"},
+            "properties": {
+                "type": "object",
+                "description": "Only the values to change (same names as StationInput); "
+                "moving the point without `street` lets the subdistrict follow it",
+            },
+            "reason": {"type": "string", "maxLength": 500},
+        },
+    },
+    "WriteResult": {
+        "allOf": [
+            {"$ref": "#/components/schemas/Station"},
+            {
+                "type": "object",
+                "required": ["warnings"],
+                "properties": {
+                    "warnings": {
+                        "type": "array",
+                        "description": "Not errors: other active stations within 30 m or "
+                        "with the same name",
+                        "items": {
+                            "type": "object",
+                            "required": ["station_id", "name", "distance_m", "same_name"],
+                            "properties": {
+                                "station_id": {"type": "string"},
+                                "name": {"type": "string"},
+                                "distance_m": {"type": "number", "minimum": 0},
+                                "same_name": {"type": "boolean"},
+                            },
+                        },
+                    }
+                },
+            },
+        ]
+    },
+}
+
+_STATION_ID_PARAM = {
+    "name": "station_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "e.g. QT-BY-001",
+}
+_IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": 'The ETag from GET /api/v1/stations/{station_id}, e.g. "QT-BY-001-v3"',
+}
+_CRS_PARAM = _query(
+    "crs",
+    {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"},
+    "System of the geometry's coordinates (Amap: gcj02); stored as WGS-84",
+)
+_ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "The new version"}}
+
+
+def _write_result(description: str) -> dict[str, Any]:
+    return {
+        **_json({"$ref": "#/components/schemas/WriteResult"}, description),
+        "headers": _ETAG_HEADER,
+    }
+
+
+_WRITE_ERRORS = {
+    "400": _error_response("A value is missing or invalid; `field` names it"),
+    "401": _error_response("No token, or a token that is unknown or revoked"),
+    "403": _error_response("The token's owner may not edit this station (role or subdistrict)"),
+}
+_VERSIONED_ERRORS = {
+    **_WRITE_ERRORS,
+    "404": _error_response("No station with this id"),
+    "409": _error_response("The station is already retired"),
+    "412": _error_response("If-Match names an older version; GET the station again"),
+    "428": _error_response("If-Match is missing"),
+}
+
+WRITE_OPERATIONS: dict[str, Any] = {
+    "post": {
+        "operationId": "createStation",
+        "summary": "Add a station",
+        "security": [{"bearerToken": []}],
+        "parameters": [_CRS_PARAM],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/StationInput"}}
+            },
+        },
+        "responses": {
+            "201": _write_result("The new station (Location: its URL)"),
+            **_WRITE_ERRORS,
+            "409": _error_response("There is already a station with this id"),
+        },
+    },
+    "patch": {
+        "operationId": "updateStation",
+        "summary": "Change some of a station's values",
+        "security": [{"bearerToken": []}],
+        "parameters": [_STATION_ID_PARAM, _IF_MATCH, _CRS_PARAM],
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/StationPatch"}}
+            },
+        },
+        "responses": {"200": _write_result("The changed station"), **_VERSIONED_ERRORS},
+    },
+    "delete": {
+        "operationId": "retireStation",
+        "summary": "Retire a station (the record and its history are kept)",
+        "security": [{"bearerToken": []}],
+        "parameters": [
+            _STATION_ID_PARAM,
+            _IF_MATCH,
+            _query(
+                "reason",
+                {"type": "string", "maxLength": 500},
+                "Why it closes (required here or as `reason` in a JSON body)",
+            ),
+        ],
+        "responses": {
+            "200": _write_result("The retired station (active=false)"),
+            **_VERSIONED_ERRORS,
+        },
+    },
+}
+
+
 @cache
 def openapi_document() -> dict[str, Any]:
     bad = _error_response("A parameter is missing or invalid; `field` names it")
@@ -261,7 +436,8 @@ def openapi_document() -> dict[str, Any]:
                         ),
                         "400": bad,
                     },
-                }
+                },
+                "post": WRITE_OPERATIONS["post"],
             },
             "/api/v1/stations/nearest": {
                 "get": {
@@ -355,7 +531,9 @@ def openapi_document() -> dict[str, Any]:
                         "400": bad,
                         "404": _error_response("No station with this id"),
                     },
-                }
+                },
+                "patch": WRITE_OPERATIONS["patch"],
+                "delete": WRITE_OPERATIONS["delete"],
             },
             "/api/v1/amenities": {
                 "get": {
@@ -379,5 +557,15 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {
+            "schemas": {**SCHEMAS, **WRITE_SCHEMAS},
+            "securitySchemes": {
+                "bearerToken": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A token made by a staff member on /staff/tokens; it acts "
+                    "with its owner's role and subdistrict",
+                }
+            },
+        },
     }

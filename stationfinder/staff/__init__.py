@@ -2,10 +2,45 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
+from flask.sessions import SecureCookieSessionInterface
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the largest request body (photos, import files)
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the Secure flag whenever the request came
+    over HTTPS (behind a proxy: with STATIONFINDER_TRUSTED_PROXIES set, ProxyFix makes
+    X-Forwarded-Proto count)."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
 
 def init_app(app: Flask) -> None:
     """App-wide pieces the staff area needs (login manager, CSRF protection)."""
+    from flask_wtf.csrf import CSRFProtect
+
+    from ..api import write
+    from ..photos import configure_pillow
+
+    app.session_interface = _SessionInterface()
+    if app.config.get("MAX_CONTENT_LENGTH") is None:
+        app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
+    auth.login_manager_setup(app)
+    csrf = CSRFProtect(app)
+    # The write API authenticates with a bearer token, never a cookie, so a forged
+    # cross-site request has nothing to ride on.
+    for view in write.VIEWS:
+        csrf.exempt(view)
+    # A courier's anonymous "信息准确" tap: no account to ride on, refused unless Origin or
+    # Referer is this site (web/confirm.py), which its tests pin without a token.
+    csrf.exempt("stationfinder.web.confirm.confirm")
+    configure_pillow()
+    app.register_blueprint(stations.photos_bp)
+
+
+from . import auth, history, stations  # noqa: E402,F401  (views register themselves on bp)
