@@ -188,7 +188,10 @@ def test_the_chord_bound_never_exceeds_the_geodesic(
     assert _lower_bound(chord, r_query) <= s + 1e-6
     assert chord <= _chord_reach(s, r_query)
     # ...and tight enough to be useful (looser only towards the antipode).
-    assert _lower_bound(chord, r_query) >= (0.994 if s < 15_000_000 else 0.96) * s
+    # (Below a metre, floating-point noise in the ECEF chord dominates; tightness there
+    # does not matter, correctness above does.)
+    if s > 1.0:
+        assert _lower_bound(chord, r_query) >= (0.994 if s < 15_000_000 else 0.96) * s
 
 
 @pytest.mark.parametrize("place", sorted(PLACES))
