@@ -12,9 +12,16 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from stationfinder import create_app
+
+# CI runs the same hypothesis examples every time (a red CI must mean a regression, not
+# an unlucky draw); a developer's run keeps exploring new ones.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 PG_URL = os.environ.get("STATIONFINDER_TEST_DATABASE_URL") or None
 REPO = Path(__file__).resolve().parent.parent
