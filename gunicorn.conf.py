@@ -28,7 +28,10 @@ def _workers() -> int:
 
 
 workers = _workers()
-worker_class = "sync"  # requests are short and CPU-bound; nothing awaits I/O for long
+worker_class = "sync"
+# gunicorn 24+ opens a runtime control socket at one fixed path per user; a second
+# master on the host (a test run, a second site) would take it over. Nothing here uses it.
+control_socket_disable = True  # requests are short and CPU-bound; nothing awaits I/O for long
 
 # Not preloaded: each worker imports and builds the app after the fork, so each has its
 # own SQLAlchemy engine and index. An engine made before fork() would hand the same
