@@ -482,11 +482,11 @@ def _write(
 ) -> Station:
     now = utcnow()
     station.updated_at = now
-    expected = station.version
+    station_id, expected = station.id, station.version  # readable after a rollback
     try:
         session.flush()
     except StaleDataError:  # a save that raced ours got there first
-        raise VersionConflict(station.id, expected, None) from None
+        raise VersionConflict(station_id, expected, None) from None
     _record(session, station, changes, editor, reason, now)
     return station
 

@@ -290,4 +290,5 @@ def test_admin_cannot_lock_themselves_out(staffed: Flask, client: FlaskClient) -
     log_in(client, "admin")
     token = csrf_from(client.get("/staff/accounts").get_data(as_text=True))
     own = _account_id(staffed, "admin")
-    assert client.post(f"/staff/accounts/{own}/active", data={"csrf_token": token}).status_code == 400
+    refused = client.post(f"/staff/accounts/{own}/active", data={"csrf_token": token})
+    assert refused.status_code == 400
