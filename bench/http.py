@@ -190,9 +190,7 @@ def synthetic_registry(size: int) -> Synthetic:
                 "phone": f"0571-8{i % 10_000_000:07d}" if phones[i] else None,
                 "active": not retired[i],
                 "retired_reason": "合并到附近站点" if retired[i] else None,
-                "out_of_service": (
-                    {amenities[0]: "维修中"} if broken[i] and amenities else {}
-                ),
+                "out_of_service": ({amenities[0]: "维修中"} if broken[i] and amenities else {}),
                 "created_at": now,
                 "updated_at": now,
                 "version": 1,
@@ -383,10 +381,10 @@ def nearest_script(queries: np.ndarray, seed: int, encoding: str) -> str:
 
 
 def bare_script(encoding: str) -> str:
-    return (
-        "function request()\n  return wrk.format('GET', '/bench/bare')\nend\n"
-        + LUA_COMMON % {"seed": 1, "encoding": encoding}
-    )
+    return "function request()\n  return wrk.format('GET', '/bench/bare')\nend\n" + LUA_COMMON % {
+        "seed": 1,
+        "encoding": encoding,
+    }
 
 
 def run_wrk(
