@@ -25,7 +25,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-# bench/http.py would stand in for the standard library's `http` package.
+# Import the checkout's stationfinder, not bench/'s neighbours by accident.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
 sys.path.insert(0, str(REPO))
 

@@ -21,11 +21,12 @@ def create_app(
     """Build the app. A `config` mapping replaces environment settings (tests use it)."""
     from flask_compress import Compress
 
-    from . import db, errors, limits, startup
+    from . import db, errors, limits, ops, startup
     from .api import bp as api_bp
     from .config import ConfigError, load_settings, validate_overrides
     from .geocoding import PlaceGeocoder
     from .live_index import LiveIndex
+    from .report_web import report_bp
     from .resources import shipped_dir
     from .staff import bp as staff_bp
     from .staff import init_app as staff_init_app
@@ -59,6 +60,7 @@ def create_app(
             "application/geo+json",
             "image/svg+xml",
         ],
+        MAX_CONTENT_LENGTH=int(app.config["MAX_UPLOAD_MB"] * 1024 * 1024),
         COMPRESS_MIN_SIZE=500,
         COMPRESS_STREAMS=False,  # streamed send_file bodies: the compressor leaks the file
     )
@@ -86,7 +88,9 @@ def create_app(
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(report_bp)
     staff_init_app(app)
+    ops.init_app(app)
     from . import cli
 
     cli.init_app(app)

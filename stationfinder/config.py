@@ -196,6 +196,19 @@ SETTINGS: tuple[Setting, ...] = (
         _choice("wgs84", "gcj02", "bd09"),
         "Coordinate system of the geocoder's answers (Baidu: `bd09`; Amap, Tencent: `gcj02`).",
     ),
+    Setting(
+        "BENCH_ENDPOINTS",
+        False,
+        _bool,
+        "Serve /bench/bare, a constant JSON body used as the ceiling in bench/http_load.py. "
+        "Off in production.",
+    ),
+    Setting(
+        "MAX_UPLOAD_MB",
+        10.0,
+        _positive_float,
+        "Largest request body (photos, import files), in MB; larger uploads answer 413.",
+    ),
     Setting("WALK_SPEED_KMH", 4.5, _positive_float, "Walking speed for `walk_min`."),
     Setting("RIDE_SPEED_KMH", 15.0, _positive_float, "E-bike speed (with stops) for `ride_min`."),
     Setting(

@@ -11,21 +11,80 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import registry, schemas
 from .geo.index import IndexedStation, StationIndex
+from .models import Station
+
+FEATURES_KEPT = 50_000  # public features kept per worker; a miss is one indexed read
+
+
+class StationFeatures(Mapping[str, dict[str, Any]]):
+    """The snapshot's stations as public GeoJSON features, read from the database when
+    first asked for and kept (the most recently used FEATURES_KEPT of them).
+
+    Building all of them up front costs ~1.5 KB and ~15 µs per station: nothing at 158
+    stations, 600 MB and 6 s at 400,000.
+    """
+
+    def __init__(self, sessions: Callable[[], Session], ids: Iterable[str]) -> None:
+        self._sessions = sessions
+        self._ids = frozenset(ids)
+        self._kept: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(self._ids))
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._ids
+
+    def __getitem__(self, station_id: str) -> dict[str, Any]:
+        found = self.many([station_id]) if station_id in self._ids else []
+        if not found:
+            raise KeyError(station_id)
+        return found[0]
+
+    def many(self, ids: list[str]) -> list[dict[str, Any]]:
+        """Features of these stations, in this order; one query for those not kept."""
+        with self._lock:
+            found = {i: self._kept[i] for i in ids if i in self._kept}
+            for i in found:
+                self._kept.move_to_end(i)
+        missing = [i for i in ids if i not in found and i in self._ids]
+        if missing:
+            with self._sessions() as session:
+                for first in range(0, len(missing), 5_000):
+                    chunk = missing[first : first + 5_000]
+                    for station in session.scalars(select(Station).where(Station.id.in_(chunk))):
+                        found[station.id] = schemas.station_feature(station)
+            with self._lock:
+                for i in missing:
+                    if i in found:
+                        self._kept[i] = found[i]
+                while len(self._kept) > FEATURES_KEPT:
+                    self._kept.popitem(last=False)
+        return [found[i] for i in ids if i in found]
+
+    def values(self) -> list[dict[str, Any]]:  # type: ignore[override]
+        return self.many(sorted(self._ids))
 
 
 @dataclass(frozen=True)
 class IndexSnapshot:
     version: int
     index: StationIndex
-    features: dict[str, dict[str, Any]]  # station id -> public GeoJSON feature
+    features: StationFeatures  # station id -> public GeoJSON feature
     built_at: float
 
 
@@ -62,25 +121,32 @@ class LiveIndex:
         """Check the database on the next request (after a write in this worker)."""
         self._checked_at = 0.0
 
-    @staticmethod
-    def _build(session: Session, version: int) -> IndexSnapshot:
-        stations = registry.active_stations(session)
+    def _build(self, session: Session, version: int) -> IndexSnapshot:
+        rows = session.execute(
+            select(
+                Station.id, Station.lon, Station.lat, Station.kind, Station.street,
+                Station.amenities, Station.out_of_service, Station.opening_hours,
+            ).where(Station.active)
+        )  # fmt: skip
+        shared: dict[Any, Any] = {}  # one object for equal kinds, streets, sets and hours
         indexed = [
             IndexedStation(
-                id=s.id,
-                lon=s.lon,
-                lat=s.lat,
-                kind=s.kind,
-                street=s.street,
+                id=sid,
+                lon=lon,
+                lat=lat,
+                kind=shared.setdefault(kind, kind),
+                street=shared.setdefault(street, street),
                 # An amenity staff confirmed broken is not offered until it is fixed.
-                amenities=frozenset(s.amenities or ()) - set(s.out_of_service or {}),
-                opening_hours=s.opening_hours,
+                amenities=shared.setdefault(
+                    a := frozenset(amenities or ()) - set(out_of_service or {}), a
+                ),
+                opening_hours=shared.setdefault(hours, hours),
             )
-            for s in stations
+            for sid, lon, lat, kind, street, amenities, out_of_service, hours in rows
         ]
         return IndexSnapshot(
             version=version,
             index=StationIndex(indexed),
-            features={s.id: schemas.station_feature(s) for s in stations},
+            features=StationFeatures(self._sessions, (s.id for s in indexed)),
             built_at=time.time(),
         )

@@ -37,7 +37,6 @@ bench_bp = Blueprint("bench", __name__, url_prefix="/bench")
 request_log = logging.getLogger("stationfinder.requests")
 log = logging.getLogger(__name__)
 
-BENCH_ENV = "STATIONFINDER_BENCH_ENDPOINTS"
 REQUEST_ID_HEADER = "X-Request-ID"
 # A request id from a proxy is kept only if it is short and plain, so that it cannot
 # forge log lines or bloat them.
@@ -143,10 +142,8 @@ def init_request_log(app: Flask) -> None:
 
 
 def bench_endpoints_enabled(app: Flask) -> bool:
-    """`BENCH_ENDPOINTS` in the app's config, else the environment variable."""
-    if "BENCH_ENDPOINTS" in app.config:
-        return bool(app.config["BENCH_ENDPOINTS"])
-    return os.environ.get(BENCH_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+    """The `STATIONFINDER_BENCH_ENDPOINTS` setting."""
+    return bool(app.config.get("BENCH_ENDPOINTS"))
 
 
 def init_app(app: Flask) -> None:

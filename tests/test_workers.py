@@ -38,7 +38,7 @@ from stationfinder.models import Station
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("STATIONFINDER_TEST_DATABASE_URL") or None
 # The app gunicorn loads; another module only while create_app does not wire ops in.
-WSGI_APP = os.environ.get("SF_WSGI_APP", "stationfinder:create_app()")
+WSGI_APP = "stationfinder:create_app()"
 PROMISE_S = 1.0  # an edit is served by every worker within this long
 START_TIMEOUT_S = 90.0
 POLLERS = 8  # requests in flight at once, so that busy workers leave others to answer

@@ -7,8 +7,6 @@ from flask.sessions import SecureCookieSessionInterface
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-MAX_UPLOAD_BYTES = 10 * 1024 * 1024  # the largest request body (photos, import files)
-
 
 class _SessionInterface(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the Secure flag whenever the request came
@@ -27,8 +25,6 @@ def init_app(app: Flask) -> None:
     from ..photos import configure_pillow
 
     app.session_interface = _SessionInterface()
-    if app.config.get("MAX_CONTENT_LENGTH") is None:
-        app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
     auth.login_manager_setup(app)
     csrf = CSRFProtect(app)
@@ -43,4 +39,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(stations.photos_bp)
 
 
-from . import auth, history, stations  # noqa: E402,F401  (views register themselves on bp)
+# The views register themselves on bp.
+from . import auth, coverage, history, imports, reports, stations  # noqa: E402,F401

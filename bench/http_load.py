@@ -1,8 +1,8 @@
 """The service over HTTP: gunicorn on PostgreSQL, driven by wrk.
 
-    python bench/http.py                    # everything (~4 min)
-    python bench/http.py --skip-400k        # throughput and the 158-station start only
-    python bench/http.py --profile          # also profile the index build and a request
+    python bench/http_load.py                    # everything (~4 min)
+    python bench/http_load.py --skip-400k        # throughput and the 158-station start only
+    python bench/http_load.py --profile          # also profile the index build and a request
 
 What it does, on 127.0.0.1 only:
 
@@ -21,8 +21,7 @@ What it does, on 127.0.0.1 only:
    resident memory (VmRSS) of each worker with 400,000 stations.
 
 wrk and gunicorn share the machine's cores, as they would not in production, so
-requests/s here is a floor. This file's name shadows the standard library's `http`
-for scripts run from bench/, hence the sys.path line below.
+requests/s here is a floor.
 """
 
 from __future__ import annotations
@@ -32,8 +31,7 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
-# Running `python bench/http.py` puts bench/ first on sys.path, where this file would
-# stand in for the standard library's `http` package.
+# Import the checkout's stationfinder, not bench/'s neighbours by accident.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
 sys.path.insert(0, str(REPO))
 
@@ -66,7 +64,7 @@ from stationfinder.models import Station  # noqa: E402
 from stationfinder.vocabulary import AMENITY_CODES, STREET_NAMES  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-WSGI_APP = os.environ.get("SF_WSGI_APP", "stationfinder:create_app()")
+WSGI_APP = "stationfinder:create_app()"
 BROWSER_ENCODING = "gzip, deflate, br, zstd"  # what Chrome on Android sends
 
 # Opening hours as Qiantang's stations write them, with rough shares.
