@@ -239,6 +239,7 @@ def station(station_id: str) -> tuple[str, int]:
             map=maps.render(fmap),
             config=_page_config(lang),
             confirmed=request.args.get("confirmed"),
+            out_of_service=dict(row.out_of_service or {}),
         ),
         200,
     )
