@@ -12,7 +12,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from . import db, registry
+from . import db, registry, spreadsheets
 from .geo.areas import Areas, AreasError
 from .geo.point import Point
 from .models import AreaSet, StaffAccount
@@ -74,14 +74,14 @@ def _areas() -> Areas:
 @click.option("--actor", default="cli", help="Who (kept in the history).")
 @with_appcontext
 def load_stations(file: Path, retire_missing: bool, dry_run: bool, reason: str, actor: str) -> None:
-    """Load stations from a GeoJSON or CSV FILE: all of it, or nothing."""
+    """Load stations from a GeoJSON, CSV or XLSX FILE: all of it, or nothing."""
     try:
         data = file.read_bytes()
     except OSError as exc:
         raise click.ClickException(f"cannot read {file}: {exc.strerror or exc}") from None
     try:
-        rows = registry.read_file(data, file.name)
-    except registry.RegistryError as exc:
+        rows = spreadsheets.read_rows(data, file.name)
+    except registry.RegistryError as exc:  # SpreadsheetError too
         raise click.ClickException(f"{file}: {exc}; nothing was loaded") from None
     with db.get_db().sessions() as session, session.begin():
         report = registry.apply_load(
@@ -111,15 +111,30 @@ def load_stations(file: Path, retire_missing: bool, dry_run: bool, reason: str, 
 
 @click.command("export-stations")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(spreadsheets.FORMATS),
+    help="geojson, csv (UTF-8 with BOM, for Excel) or xlsx; default: from OUTPUT's name.",
+)
+@click.option("--english-headers", is_flag=True, help="CSV/XLSX column names in English.")
 @with_appcontext
-def export_stations(output: Path | None) -> None:
-    """Write every station (retired ones too) as GeoJSON to OUTPUT or standard output."""
+def export_stations(output: Path | None, fmt: str | None, english_headers: bool) -> None:
+    """Write every station (retired ones too) to OUTPUT or standard output."""
+    if fmt is None:
+        fmt = spreadsheets.format_of(output.name) if output is not None else "geojson"
     with db.get_db().sessions() as session:
-        text_out = registry.export_geojson(registry.all_stations(session))
+        stations = registry.all_stations(session)
+        if fmt == "geojson":
+            data = registry.export_geojson(stations).encode("utf-8")
+        elif fmt == "csv":
+            data = spreadsheets.export_csv(stations, english=english_headers)
+        else:
+            data = spreadsheets.export_xlsx(stations, english=english_headers)
     if output is None:
-        sys.stdout.write(text_out)
+        sys.stdout.buffer.write(data)
     else:
-        output.write_text(text_out, encoding="utf-8")
+        output.write_bytes(data)
         click.echo(f"wrote {output}", err=True)
 
 

@@ -6,8 +6,6 @@ SQLAlchemy session they own.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
@@ -267,41 +265,6 @@ def read_geojson(data: bytes | str) -> list[dict[str, Any]]:
             row["_geometry_error"] = "not a GeoJSON Feature"
         rows.append(row)
     return rows
-
-
-def read_csv(data: bytes) -> list[dict[str, Any]]:
-    """Rows from a UTF-8 CSV (with or without BOM), Chinese or English headers."""
-    try:
-        text_data = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise RegistryError(
-            "the CSV is not UTF-8 (Excel: 另存为 → CSV UTF-8); GBK files are refused"
-        ) from None
-    reader = csv.DictReader(io.StringIO(text_data))
-    if not reader.fieldnames:
-        raise RegistryError("the CSV has no header row")
-    unknown = [h for h in reader.fieldnames if h and h.strip() not in CSV_HEADERS]
-    if unknown:
-        raise RegistryError(f"unknown CSV columns: {', '.join(unknown)}")
-    rows = []
-    for record in reader:
-        row: dict[str, Any] = {}
-        for header, value in record.items():
-            if header is None:
-                row["_geometry_error"] = "the row has more cells than the header"
-                continue
-            key = CSV_HEADERS[header.strip()]
-            row[key] = value.strip() if isinstance(value, str) else value
-        if isinstance(row.get("active"), str):
-            row["active"] = row["active"].lower() not in {"false", "0", "no", "否", "停用"}
-        rows.append(row)
-    return rows
-
-
-def read_file(data: bytes, filename: str) -> list[dict[str, Any]]:
-    if filename.lower().endswith(".csv"):
-        return read_csv(data)
-    return read_geojson(data)
 
 
 # --- loading ----------------------------------------------------------------------

@@ -13,7 +13,7 @@ from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from . import db, registry
+from . import db, registry, spreadsheets
 from .config import StartupError
 from .geo.areas import Areas, AreasError
 from .models import AreaSet
@@ -87,7 +87,7 @@ def _seed(app: Flask, database: db.Database, areas: Areas) -> None:
                 f"({exc.strerror or exc}); set STATIONFINDER_SEED_FILE to a GeoJSON file"
             ) from None
         try:
-            rows = registry.read_file(data, path.name)
+            rows = spreadsheets.read_rows(data, path.name)
         except registry.RegistryError as exc:
             raise StartupError(f"the seed file {path} is not usable: {exc}") from None
         report = registry.apply_load(

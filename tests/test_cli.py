@@ -206,3 +206,32 @@ def test_db_upgrade_reports_the_revision(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0
     assert "database at revision" in result.output
+
+
+@pytest.mark.parametrize("suffix", ["csv", "xlsx"])
+def test_spreadsheet_export_load_round_trip_changes_nothing(
+    runner: FlaskCliRunner, tmp_path: Path, suffix: str
+) -> None:
+    before = _export(runner, tmp_path / "before.geojson")
+    sheet = tmp_path / f"stations.{suffix}"
+    result = runner.invoke(args=["export-stations", "-o", str(sheet)])
+    assert result.exit_code == 0, result.output
+    if suffix == "csv":
+        assert sheet.read_bytes().startswith("\ufeff编号".encode())  # BOM: Excel opens it
+    result = runner.invoke(args=["load-stations", str(sheet)])
+    assert result.exit_code == 0, result.output
+    assert "0 added, 0 changed, 158 unchanged" in result.output
+    assert _export(runner, tmp_path / "after.geojson") == before
+
+
+def test_xlsx_with_a_formula_is_refused_by_the_cli(runner: FlaskCliRunner, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    sheet = tmp_path / "stations.xlsx"
+    runner.invoke(args=["export-stations", "-o", str(sheet)])
+    workbook = load_workbook(sheet)
+    workbook.active["B2"] = '=CONCAT("a","b")'
+    workbook.save(sheet)
+    result = runner.invoke(args=["load-stations", str(sheet)])
+    assert result.exit_code != 0
+    assert "B2" in result.output and "nothing was loaded" in result.output
