@@ -158,6 +158,10 @@ def test_the_page_shows_figures_and_a_self_hosted_map(app: Flask) -> None:
     for name in ("下沙街道", "前进街道", DISTRICT_NAME):
         assert name in page.text
     assert "/static/vendor/leaflet/" in page.text
+    # The map's own script runs as a script, not as text on the page.
+    last_script = page.text.rsplit("<script", 1)[1]
+    assert "L.map(" in last_script or "L.control.layers" in last_script
+    assert "L.control.layers" not in page.text.rsplit("</script>", 1)[1]
     for cdn in ("cdn.", "unpkg", "jsdelivr", "bootstrap", "jquery", "font-awesome"):
         assert cdn not in page.text.lower()
     # Geometry is drawn in the tiles' system: Amap tiles are GCJ-02.
