@@ -1,6 +1,16 @@
 """SQLAlchemy 2.0 declarative models, one module per part of the service, nothing else."""
 
 from .base import Base, utcnow
+from .council import (
+    AgendaIssue,
+    AgendaItem,
+    CouncilIssue,
+    Decision,
+    IssueBacking,
+    IssueEvent,
+    IssueFlag,
+    Meeting,
+)
 from .registry import (
     ApiToken,
     AreaSet,
@@ -14,9 +24,17 @@ from .registry import (
 )
 
 __all__ = [
+    "AgendaIssue",
+    "AgendaItem",
     "ApiToken",
     "AreaSet",
     "Base",
+    "CouncilIssue",
+    "Decision",
+    "IssueBacking",
+    "IssueEvent",
+    "IssueFlag",
+    "Meeting",
     "Photo",
     "ProblemReport",
     "RegistryState",
