@@ -29,7 +29,14 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from .geo.areas import Areas
 from .models import Station, StationRevision, utcnow
-from .registry import FIELDS, RegistryError, StationData, _FieldError, bump_version
+from .registry import (
+    FIELDS,
+    RegistryError,
+    StationData,
+    _FieldError,
+    bump_version,
+    record_revision,
+)
 from .registry import validate_station as _validate_station
 from .vocabulary import AMENITY_BY_CODE, STREET_BY_NAME
 
@@ -334,7 +341,8 @@ def create_station(
     except IntegrityError:
         raise DuplicateStation(f"there is already a station {data.id}", field="id") from None
     created = {k: [None, v] for k, v in station_values(station).items()}
-    _record(session, station, created, editor, reason or "created", now)
+    record_revision(session, station, created, editor.username, reason or "created", None, now)
+    bump_version(session)
     return station
 
 
@@ -487,26 +495,6 @@ def _write(
         session.flush()
     except StaleDataError:  # a save that raced ours got there first
         raise VersionConflict(station_id, expected, None) from None
-    _record(session, station, changes, editor, reason, now)
-    return station
-
-
-def _record(
-    session: Session,
-    station: Station,
-    changes: dict[str, list[Any]],
-    editor: Editor,
-    reason: str,
-    when: datetime,
-) -> None:
-    session.add(
-        StationRevision(
-            station_id=station.id,
-            version=station.version,
-            changed_at=when,
-            changed_by=editor.username,
-            reason=reason,
-            changes=changes,
-        )
-    )
+    record_revision(session, station, changes, editor.username, reason, None, now)
     bump_version(session)
+    return station

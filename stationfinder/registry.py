@@ -344,7 +344,7 @@ def apply_load(
             station = Station(id=data.id, created_at=now, updated_at=now, **data.values())
             session.add(station)
             session.flush()
-            _record(
+            record_revision(
                 session,
                 station,
                 {k: [None, v] for k, v in data.values().items()},
@@ -359,7 +359,7 @@ def apply_load(
                 setattr(station, key, new)
             station.updated_at = now
             session.flush()
-            _record(session, station, report.changed[data.id], actor, reason, batch, now)
+            record_revision(session, station, report.changed[data.id], actor, reason, batch, now)
     for station_id in report.retired:
         station = session.get_one(Station, station_id)
         changes = {"active": [True, False], "retired_reason": [station.retired_reason, reason]}
@@ -367,7 +367,7 @@ def apply_load(
         station.retired_reason = reason
         station.updated_at = now
         session.flush()
-        _record(session, station, changes, actor, reason, batch, now)
+        record_revision(session, station, changes, actor, reason, batch, now)
     if report.added or report.changed or report.retired:
         bump_version(session)
     return report
@@ -385,7 +385,7 @@ def _diff(station: Station, values: Mapping[str, Any]) -> dict[str, list[Any]]:
     return diff
 
 
-def _record(
+def record_revision(
     session: Session,
     station: Station,
     changes: dict[str, list[Any]],
@@ -394,6 +394,7 @@ def _record(
     batch: str | None,
     when: datetime,
 ) -> None:
+    """Keep one change to a station in its history: who, when, why, each field old → new."""
     session.add(
         StationRevision(
             station_id=station.id,
