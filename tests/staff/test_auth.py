@@ -3,42 +3,19 @@ each role can do only its own."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from staff_login import PASSWORD, add_staff, csrf_from
 
 from stationfinder.db import session_scope
 from stationfinder.models import StaffAccount, Station, utcnow
 
-PASSWORD = "correct horse battery"
 OWN = "QT-BY-001"  # in 白杨街道
 OTHER = "QT-XS-001"  # in 下沙街道
-
-
-def add_staff(app: Flask, username: str, role: str, street: str | None = None) -> None:
-    with session_scope(app) as session:
-        session.add(
-            StaffAccount(
-                username=username,
-                display_name=username,
-                password_hash=PasswordHasher().hash(PASSWORD),
-                role=role,
-                street=street,
-            )
-        )
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html) or re.search(
-        r'name="csrf_token" value="([^"]+)"', html
-    )
-    assert match, "no CSRF token on the page"
-    return match.group(1)
 
 
 def log_in(client: FlaskClient, username: str, password: str = PASSWORD, **kw: object):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import math
-import re
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from pyproj import Geod
+from staff_login import staff_client
 
 import stationfinder.staff.coverage  # noqa: F401  (registers the routes until staff/__init__ does)
 from stationfinder import coverage, registry
@@ -18,9 +18,8 @@ from stationfinder.db import session_scope
 from stationfinder.geo import crs
 from stationfinder.geo.areas import DISTRICT_NAME, Areas
 from stationfinder.geo.point import CRS, Point
-from stationfinder.models import StaffAccount, Station
+from stationfinder.models import Station
 from stationfinder.resources import shipped_dir
-from stationfinder.staff.auth import hash_password
 
 SPEEDS = {"walk_kmh": 4.5, "ride_kmh": 15.0}
 
@@ -123,31 +122,8 @@ def test_csv_has_a_row_per_subdistrict_and_the_district(
 # --- the staff page ---------------------------------------------------------------------
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
 def _staff_client(app: Flask, role: str = "union_admin") -> FlaskClient:
-    with session_scope(app) as session:
-        session.add(
-            StaffAccount(
-                username="u",
-                display_name="u",
-                password_hash=hash_password("correct horse battery"),
-                role=role,
-                street="下沙街道" if role == "street_staff" else None,
-            )
-        )
-    client = app.test_client()
-    page = client.get("/staff/login")
-    response = client.post(
-        "/staff/login",
-        data={"username": "u", "password": "correct horse battery", "csrf_token": _csrf(page.text)},
-    )
-    assert response.status_code == 302
-    return client
+    return staff_client(app, "u", role, "下沙街道" if role == "street_staff" else None)
 
 
 def test_the_page_shows_figures_and_a_self_hosted_map(app: Flask) -> None:

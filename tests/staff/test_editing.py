@@ -8,11 +8,11 @@ from datetime import date
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
+from staff_login import add_staff, csrf_from, log_in
 
 from stationfinder import editing, registry
 from stationfinder.db import session_scope
@@ -20,53 +20,21 @@ from stationfinder.geo import crs
 from stationfinder.geo.point import CRS, Point
 from stationfinder.models import Station, StationRevision
 
-PASSWORD = "correct horse battery"
 OWN = "QT-BY-001"  # 文海北路城管驿站, in 白杨街道, 24/7
 NEIGHBOUR = "QT-BY-002"
 OUTSIDE_DISTRICT = (120.15, 30.25)  # West Lake
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def _account(app: Flask, username: str, role: str, street: str | None) -> None:
-    from stationfinder.models import StaffAccount
-
-    with session_scope(app) as session:
-        session.add(
-            StaffAccount(
-                username=username,
-                display_name=username,
-                password_hash=PasswordHasher().hash(PASSWORD),
-                role=role,
-                street=street,
-            )
-        )
-
-
-def _login(app: Flask, username: str) -> FlaskClient:
-    client = app.test_client()
-    token = _csrf(client.get("/staff/login").get_data(as_text=True))
-    response = client.post(
-        "/staff/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 302
-    return client
-
-
 @pytest.fixture
 def baiyang(app: Flask) -> FlaskClient:
-    _account(app, "baiyang", "street_staff", "白杨街道")
-    return _login(app, "baiyang")
+    add_staff(app, "baiyang", "street_staff", "白杨街道")
+    return log_in(app, "baiyang")
 
 
 @pytest.fixture
 def admin(app: Flask) -> FlaskClient:
-    _account(app, "admin", "union_admin", None)
-    return _login(app, "admin")
+    add_staff(app, "admin", "union_admin", None)
+    return log_in(app, "admin")
 
 
 def _station(app: Flask, station_id: str) -> Station:
@@ -83,7 +51,7 @@ def _form(client: FlaskClient, app: Flask, station_id: str, **changes: Any) -> d
     assert page.status_code == 200
     s = _station(app, station_id)
     data: dict[str, Any] = {
-        "csrf_token": _csrf(page.get_data(as_text=True)),
+        "csrf_token": csrf_from(page.get_data(as_text=True)),
         "version": str(s.version),
         "name": s.name,
         "name_en": s.name_en or "",
@@ -161,7 +129,7 @@ def test_a_stale_copy_gets_the_conflict_and_overwrites_nothing(
 
     # The form now carries their version: saving again is a deliberate overwrite.
     assert 'name="version" type="hidden" value="2"' in page
-    again = {**mine, "version": "2", "csrf_token": _csrf(page)}
+    again = {**mine, "version": "2", "csrf_token": csrf_from(page)}
     assert baiyang.post(f"/staff/stations/{OWN}/edit", data=again).status_code == 302
     assert _station(app, OWN).address == "文海北路 1 号"
 
@@ -236,7 +204,7 @@ def test_a_station_within_30_m_or_with_the_same_name_asks_first(
     assert 'data-testid="warnings"' in page and NEIGHBOUR in page and "米内已有站点" in page
     assert _station(app, OWN).version == 1  # not saved yet
     assert 'name="confirmed" type="hidden" value="1"' in page
-    confirmed = {**data, "confirmed": "1", "csrf_token": _csrf(page)}
+    confirmed = {**data, "confirmed": "1", "csrf_token": csrf_from(page)}
     assert admin.post(f"/staff/stations/{OWN}/edit", data=confirmed).status_code == 302
     assert _station(app, OWN).version == 2
 
@@ -265,7 +233,7 @@ def test_the_hours_preview_shows_the_week_and_saves_nothing(
 def test_create_retire_and_reinstate(app: Flask, baiyang: FlaskClient) -> None:
     page = baiyang.get("/staff/stations/new").get_data(as_text=True)
     data = {
-        "csrf_token": _csrf(page),
+        "csrf_token": csrf_from(page),
         "name": "白杨新驿站",
         "kind": "工会驿站",
         "street": "",
@@ -284,7 +252,7 @@ def test_create_retire_and_reinstate(app: Flask, baiyang: FlaskClient) -> None:
     assert app.test_client().get(f"/api/v1/stations/{new_id}").status_code == 200
 
     edit = baiyang.get(f"/staff/stations/{new_id}/edit").get_data(as_text=True)
-    token = _csrf(edit)
+    token = csrf_from(edit)
     no_reason = baiyang.post(
         f"/staff/stations/{new_id}/retire", data={"csrf_token": token, "version": "1"}
     )
@@ -317,7 +285,7 @@ def test_restoring_an_earlier_version_makes_a_new_one(app: Flask, admin: FlaskCl
     history = admin.get(f"/staff/stations/{OWN}/history").get_data(as_text=True)
     restore = admin.post(
         f"/staff/stations/{OWN}/history/restore",
-        data={"csrf_token": _csrf(history), "version": "3", "target": "1", "reason": "改错了"},
+        data={"csrf_token": csrf_from(history), "version": "3", "target": "1", "reason": "改错了"},
     )
     assert restore.status_code == 302
     station = _station(app, OWN)
@@ -329,7 +297,7 @@ def test_restoring_an_earlier_version_makes_a_new_one(app: Flask, admin: FlaskCl
         }
     stale = admin.post(
         f"/staff/stations/{OWN}/history/restore",
-        data={"csrf_token": _csrf(history), "version": "3", "target": "2"},
+        data={"csrf_token": csrf_from(history), "version": "3", "target": "2"},
     )
     assert stale.status_code == 409
     assert _station(app, OWN).version == 4
@@ -342,7 +310,7 @@ def test_out_of_service_amenity_leaves_the_locator_until_fixed(
     query = f"/api/v1/stations/nearest?lon={station.lon}&lat={station.lat}&k=1"
     courier = app.test_client()
     assert courier.get(query + "&amenity=drinking_water").get_json()["features"][0]["id"] == OWN
-    token = _csrf(baiyang.get(f"/staff/stations/{OWN}/edit").get_data(as_text=True))
+    token = csrf_from(baiyang.get(f"/staff/stations/{OWN}/edit").get_data(as_text=True))
     marked = baiyang.post(
         f"/staff/stations/{OWN}/out-of-service",
         data={"csrf_token": token, "amenity": "drinking_water", "note": "饮水机维修中"},

@@ -11,54 +11,26 @@ from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
+from staff_login import csrf_from, staff_client
 
 import stationfinder.staff.imports  # noqa: F401  (registers the routes until staff/__init__ does)
 from stationfinder import registry
 from stationfinder.db import session_scope
-from stationfinder.models import StaffAccount, Station, StationRevision
-from stationfinder.staff.auth import hash_password
+from stationfinder.models import Station, StationRevision
 
-PASSWORD = "correct horse battery"
 HEADER = "编号,名称,类型,街道,地址,经度,纬度,设施\r\n"
 NEW_ROW = "QT-XS-900,金沙湖新驿站,工会驿站,下沙街道,金沙湖路1号,120.3181,30.3051,rest;toilet\r\n"
 BAD_ROW = "QT-XS-901,坏数据驿站,工会驿站,下沙街道,远方,121.9,30.3051,rest\r\n"
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def _staff_client(app: Flask, username: str, role: str, street: str | None = None) -> FlaskClient:
-    with session_scope(app) as session:
-        session.add(
-            StaffAccount(
-                username=username,
-                display_name=username,
-                password_hash=hash_password(PASSWORD),
-                role=role,
-                street=street,
-            )
-        )
-    client = app.test_client()
-    page = client.get("/staff/login")
-    response = client.post(
-        "/staff/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(page.text)},
-    )
-    assert response.status_code == 302, response.text
-    return client
-
-
 @pytest.fixture
 def admin(app: Flask) -> FlaskClient:
-    return _staff_client(app, "admin", "union_admin")
+    return staff_client(app, "admin", "union_admin")
 
 
 @pytest.fixture
 def xiasha(app: Flask) -> FlaskClient:
-    return _staff_client(app, "xs", "street_staff", "下沙街道")
+    return staff_client(app, "xs", "street_staff", "下沙街道")
 
 
 def _upload(
@@ -67,7 +39,7 @@ def _upload(
     page = client.get("/staff/import")
     assert page.status_code == 200
     form = {
-        "csrf_token": _csrf(page.text),
+        "csrf_token": csrf_from(page.text),
         "file": (io.BytesIO(data), filename),
         "reason": "季度核对",
     }
@@ -81,7 +53,7 @@ def _confirm(client: FlaskClient, preview: str) -> tuple[int, str]:
     token = re.search(r'name="token"[^>]*value="([^"]+)"', preview)
     assert token, "the preview offers no confirm button"
     response = client.post(
-        "/staff/import/confirm", data={"csrf_token": _csrf(preview), "token": token.group(1)}
+        "/staff/import/confirm", data={"csrf_token": csrf_from(preview), "token": token.group(1)}
     )
     return response.status_code, response.text
 
@@ -183,7 +155,7 @@ def test_confirming_twice_or_with_a_forged_token_does_nothing_more(
     assert status == 409 and 'data-testid="import-stale"' in again
     assert 'data-testid="import-nothing"' in again
     forged = admin.post(
-        "/staff/import/confirm", data={"csrf_token": _csrf(page), "token": "x" + "y" * 40}
+        "/staff/import/confirm", data={"csrf_token": csrf_from(page), "token": "x" + "y" * 40}
     )
     assert forged.status_code == 400 and "upload the file again" in forged.text
     assert _revisions(app) == revisions
@@ -198,7 +170,7 @@ def test_a_preview_made_by_someone_else_cannot_be_confirmed(
     assert token
     mine = xiasha.get("/staff/import")
     response = xiasha.post(
-        "/staff/import/confirm", data={"csrf_token": _csrf(mine.text), "token": token.group(1)}
+        "/staff/import/confirm", data={"csrf_token": csrf_from(mine.text), "token": token.group(1)}
     )
     assert response.status_code == 400 and "someone else" in response.text
     assert _station(app, "QT-XS-900") is None
@@ -296,7 +268,7 @@ def test_a_50_mb_upload_is_refused(app: Flask, admin: FlaskClient) -> None:
     body = (
         (
             f'--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n'
-            f"{_csrf(page.text)}\r\n"
+            f"{csrf_from(page.text)}\r\n"
             f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n'
             "Content-Type: text/csv\r\n\r\n"
         ).encode()
@@ -343,5 +315,5 @@ def test_exports_in_every_format(app: Flask, admin: FlaskClient) -> None:
 def test_strangers_and_the_council_secretary_cannot_import(app: Flask, client: FlaskClient) -> None:
     assert client.get("/staff/import").status_code == 302
     assert client.get("/staff/export.csv").status_code == 302
-    secretary = _staff_client(app, "sec", "council_secretary")
+    secretary = staff_client(app, "sec", "council_secretary")
     assert secretary.get("/staff/import").status_code == 403

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import io
-import re
 import struct
 import zlib
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import ExifTags, Image
 from sqlalchemy import func, select
+from staff_login import PASSWORD, csrf_from
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
@@ -22,7 +22,6 @@ from stationfinder import photos
 from stationfinder.db import session_scope
 from stationfinder.models import Photo, StaffAccount, Station
 
-PASSWORD = "correct horse battery"
 OWN = "QT-BY-001"
 
 
@@ -117,17 +116,11 @@ def staff(app: Flask) -> FlaskClient:
             )
         )
     client = app.test_client()
-    token = _csrf(client.get("/staff/login").get_data(as_text=True))
+    token = csrf_from(client.get("/staff/login").get_data(as_text=True))
     client.post(
         "/staff/login", data={"username": "baiyang", "password": PASSWORD, "csrf_token": token}
     )
     return client
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
-    assert match
-    return match.group(1)
 
 
 def _edit_data(client: FlaskClient, app: Flask, photo: tuple[io.BytesIO, str]) -> dict:
@@ -135,7 +128,7 @@ def _edit_data(client: FlaskClient, app: Flask, photo: tuple[io.BytesIO, str]) -
     with session_scope(app) as session:
         s = session.get(Station, OWN)
         return {
-            "csrf_token": _csrf(page),
+            "csrf_token": csrf_from(page),
             "version": str(s.version),
             "name": s.name,
             "kind": s.kind,

@@ -3,23 +3,21 @@
 from __future__ import annotations
 
 import io
-import re
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 from sqlalchemy import func, select
+from staff_login import csrf_from, staff_client
 
 import stationfinder.staff.reports  # noqa: F401  (registers the routes until staff/__init__ does)
 from stationfinder import reports
 from stationfinder.db import session_scope
 from stationfinder.editing import Editor
-from stationfinder.models import Photo, ProblemReport, StaffAccount, Station, StationRevision
+from stationfinder.models import Photo, ProblemReport, Station, StationRevision
 from stationfinder.report_web import report_bp
-from stationfinder.staff.auth import hash_password
 
-PASSWORD = "correct horse battery"
 WATER = "drinking_water"
 
 
@@ -29,33 +27,6 @@ def site(app: Flask) -> Flask:
     if "report" not in app.blueprints:
         app.register_blueprint(report_bp)
     return app
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def _staff_client(app: Flask, username: str, role: str, street: str | None = None) -> FlaskClient:
-    with session_scope(app) as session:
-        session.add(
-            StaffAccount(
-                username=username,
-                display_name=username,
-                password_hash=hash_password(PASSWORD),
-                role=role,
-                street=street,
-            )
-        )
-    client = app.test_client()
-    page = client.get("/staff/login")
-    response = client.post(
-        "/staff/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": _csrf(page.text)},
-    )
-    assert response.status_code == 302, response.text
-    return client
 
 
 def _station_with(app: Flask, street: str, amenity: str) -> Station:
@@ -74,7 +45,7 @@ def _report(
 ) -> tuple[int, str]:
     page = client.get(f"/stations/{station_id}/report")
     assert page.status_code == 200
-    data: dict[str, object] = {"csrf_token": _csrf(page.text), "category": category, **fields}
+    data: dict[str, object] = {"csrf_token": csrf_from(page.text), "category": category, **fields}
     response = client.post(
         f"/stations/{station_id}/report", data=data, content_type="multipart/form-data"
     )
@@ -101,7 +72,7 @@ def _nearest_ids(client: FlaskClient, station: Station, amenity: str) -> list[st
 
 def _post_form(client: FlaskClient, page_url: str, action: str, **data: str) -> int:
     page = client.get(page_url)
-    return client.post(action, data={"csrf_token": _csrf(page.text), **data}).status_code
+    return client.post(action, data={"csrf_token": csrf_from(page.text), **data}).status_code
 
 
 def test_a_confirmed_broken_amenity_leaves_the_locator_until_fixed(site: Flask) -> None:
@@ -114,13 +85,13 @@ def test_a_confirmed_broken_amenity_leaves_the_locator_until_fixed(site: Flask) 
     (report_id,) = _new_report_ids(site)
     assert _nearest_ids(courier, station, WATER)[0] == station.id  # a report alone changes nothing
 
-    staff = _staff_client(site, "xs", "street_staff", "下沙街道")
+    staff = staff_client(site, "xs", "street_staff", "下沙街道")
     inbox = staff.get("/staff/reports")
     assert inbox.status_code == 200 and "不出水" in inbox.text
     assert 'value="饮水维修中"' in inbox.text  # the public note staff start from
     response = staff.post(
         f"/staff/reports/{report_id}/confirm",
-        data={"csrf_token": _csrf(inbox.text), "note": "饮水机维修中"},
+        data={"csrf_token": csrf_from(inbox.text), "note": "饮水机维修中"},
     )
     assert response.status_code == 302
 
@@ -142,7 +113,7 @@ def test_a_confirmed_broken_amenity_leaves_the_locator_until_fixed(site: Flask) 
     assert 'data-testid="out-of-service"' in inbox.text and "暂停: 饮水机维修中" in inbox.text
     fixed = staff.post(
         f"/staff/reports/back-in-service/{station.id}/{WATER}",
-        data={"csrf_token": _csrf(inbox.text)},
+        data={"csrf_token": csrf_from(inbox.text)},
     )
     assert fixed.status_code == 302
     assert _nearest_ids(courier, station, WATER)[0] == station.id
@@ -156,23 +127,23 @@ def test_other_categories_change_nothing_on_confirm_and_gone_leads_to_retiring(
     for category in ("closed_when_open", "wrong_place", "gone"):
         assert _report(courier, station.id, category)[0] == 200
     ids = _new_report_ids(site)
-    staff = _staff_client(site, "admin", "union_admin")
+    staff = staff_client(site, "admin", "union_admin")
     inbox = staff.get("/staff/reports").text
     before = site.test_client().get(f"/api/v1/stations/{station.id}").get_json()
     for report_id in ids[:2]:
         response = staff.post(
             f"/staff/reports/{report_id}/confirm",
-            data={"csrf_token": _csrf(inbox), "note": "周末去看看"},
+            data={"csrf_token": csrf_from(inbox), "note": "周末去看看"},
         )
         assert response.status_code == 302
         assert response.location.endswith(f"/staff/reports?done={report_id}")
-    gone = staff.post(f"/staff/reports/{ids[2]}/confirm", data={"csrf_token": _csrf(inbox)})
+    gone = staff.post(f"/staff/reports/{ids[2]}/confirm", data={"csrf_token": csrf_from(inbox)})
     assert gone.status_code == 302
     assert f"/staff/stations/{station.id}/edit" in gone.location
     after = site.test_client().get(f"/api/v1/stations/{station.id}").get_json()
     assert after["properties"]["active"] is True
     assert after["properties"]["version"] == before["properties"]["version"]
-    again = staff.post(f"/staff/reports/{ids[0]}/confirm", data={"csrf_token": _csrf(inbox)})
+    again = staff.post(f"/staff/reports/{ids[0]}/confirm", data={"csrf_token": csrf_from(inbox)})
     assert again.status_code == 400 and "already confirmed" in again.text
 
 
@@ -181,10 +152,10 @@ def test_street_staff_cannot_see_or_act_on_another_subdistricts_reports(site: Fl
     courier = site.test_client()
     assert _report(courier, baiyang.id, "amenity_broken", amenity=WATER, message="坏了")[0] == 200
     (report_id,) = _new_report_ids(site)
-    xiasha = _staff_client(site, "xs", "street_staff", "下沙街道")
+    xiasha = staff_client(site, "xs", "street_staff", "下沙街道")
     inbox = xiasha.get("/staff/reports")
     assert baiyang.id not in inbox.text and 'data-testid="reports-empty"' in inbox.text
-    token = _csrf(inbox.text)
+    token = csrf_from(inbox.text)
     for verb in ("confirm", "dismiss"):
         response = xiasha.post(
             f"/staff/reports/{report_id}/{verb}", data={"csrf_token": token, "note": "x"}
@@ -195,7 +166,7 @@ def test_street_staff_cannot_see_or_act_on_another_subdistricts_reports(site: Fl
     )
     assert response.status_code == 403
     assert _new_report_ids(site) == [report_id]
-    secretary = _staff_client(site, "sec", "council_secretary")
+    secretary = staff_client(site, "sec", "council_secretary")
     assert secretary.get("/staff/reports").status_code == 403
     assert site.test_client().get("/staff/reports").status_code == 302
 
@@ -205,7 +176,7 @@ def test_what_couriers_typed_is_escaped_in_the_inbox(site: Flask) -> None:
     courier = site.test_client()
     hostile = "<script>alert(1)</script><img src=x onerror=alert(2)>"
     assert _report(courier, station.id, "wrong_place", message=hostile)[0] == 200
-    staff = _staff_client(site, "admin", "union_admin")
+    staff = staff_client(site, "admin", "union_admin")
     page = staff.get("/staff/reports").text
     assert "<script>alert(1)" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -239,10 +210,10 @@ def test_a_photo_is_kept_without_its_location_and_a_non_image_is_refused(site: F
         assert not kept.getexif().get_ifd(0x8825)
         assert len(kept.getexif()) == 0
         report_id = report.id
-    staff = _staff_client(site, "xs", "street_staff", "下沙街道")
+    staff = staff_client(site, "xs", "street_staff", "下沙街道")
     shown = staff.get(f"/staff/reports/{report_id}/photo")
     assert shown.status_code == 200 and shown.mimetype == "image/jpeg"
-    other = _staff_client(site, "by", "street_staff", "白杨街道")
+    other = staff_client(site, "by", "street_staff", "白杨街道")
     assert other.get(f"/staff/reports/{report_id}/photo").status_code == 403
 
 

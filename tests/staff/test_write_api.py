@@ -8,50 +8,25 @@ import re
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
+from staff_login import csrf_from, staff_client
 
 from stationfinder import registry
 from stationfinder.db import session_scope
-from stationfinder.models import ApiToken, StaffAccount, Station
+from stationfinder.models import ApiToken, Station
 
-PASSWORD = "correct horse battery"
 OWN = "QT-BY-001"
 OTHER = "QT-XS-001"
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html)
-    assert match
-    return match.group(1)
-
-
-def _staff_client(app: Flask, username: str, role: str, street: str | None) -> FlaskClient:
-    with session_scope(app) as session:
-        session.add(
-            StaffAccount(
-                username=username,
-                password_hash=PasswordHasher().hash(PASSWORD),
-                role=role,
-                street=street,
-            )
-        )
-    client = app.test_client()
-    token = _csrf(client.get("/staff/login").get_data(as_text=True))
-    client.post(
-        "/staff/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    return client
-
-
 def _make_token(client: FlaskClient, name: str = "integration") -> str:
     page = client.get("/staff/tokens").get_data(as_text=True)
-    made = client.post("/staff/tokens", data={"name": name, "csrf_token": _csrf(page)})
+    made = client.post("/staff/tokens", data={"name": name, "csrf_token": csrf_from(page)})
     assert made.status_code == 200
     match = re.search(r'data-testid="new-token">([^<]+)<', made.get_data(as_text=True))
     assert match
@@ -61,9 +36,9 @@ def _make_token(client: FlaskClient, name: str = "integration") -> str:
 @pytest.fixture
 def tokens(app: Flask) -> dict[str, str]:
     return {
-        "baiyang": _make_token(_staff_client(app, "baiyang", "street_staff", "白杨街道")),
-        "secretary": _make_token(_staff_client(app, "secretary", "council_secretary", None)),
-        "admin": _make_token(_staff_client(app, "admin", "union_admin", None)),
+        "baiyang": _make_token(staff_client(app, "baiyang", "street_staff", "白杨街道")),
+        "secretary": _make_token(staff_client(app, "secretary", "council_secretary", None)),
+        "admin": _make_token(staff_client(app, "admin", "union_admin", None)),
     }
 
 
@@ -105,7 +80,7 @@ NEW_STATION = {
 
 
 def test_a_token_is_shown_once_and_kept_only_as_its_hash(app: Flask) -> None:
-    client = _staff_client(app, "baiyang", "street_staff", "白杨街道")
+    client = staff_client(app, "baiyang", "street_staff", "白杨街道")
     token = _make_token(client, "街道系统")
     assert token.startswith("sf_") and len(token) > 40
     assert token not in client.get("/staff/tokens").get_data(as_text=True)
@@ -167,12 +142,12 @@ def test_tokens_must_be_real_and_unrevoked(app: Flask, client: FlaskClient, toke
         )
         _error(response, 401, "unauthorized")
 
-    owner = _staff_client(app, "owner", "union_admin", None)
+    owner = staff_client(app, "owner", "union_admin", None)
     token = _make_token(owner)
     with session_scope(app) as session:
         token_id = session.scalar(select(ApiToken.id).order_by(ApiToken.id.desc()).limit(1))
     page = owner.get("/staff/tokens").get_data(as_text=True)
-    owner.post(f"/staff/tokens/{token_id}/revoke", data={"csrf_token": _csrf(page)})
+    owner.post(f"/staff/tokens/{token_id}/revoke", data={"csrf_token": csrf_from(page)})
     revoked = client.patch(
         f"/api/v1/stations/{OWN}", json={}, headers=_auth(token, **{"If-Match": etag})
     )
@@ -181,7 +156,7 @@ def test_tokens_must_be_real_and_unrevoked(app: Flask, client: FlaskClient, toke
 
 def test_a_signed_in_browser_cannot_write_through_the_api(app: Flask) -> None:
     """The API takes tokens only, so another site cannot use a staff member's cookie."""
-    browser = _staff_client(app, "admin", "union_admin", None)
+    browser = staff_client(app, "admin", "union_admin", None)
     assert browser.get("/staff/").status_code == 200
     response = browser.post("/api/v1/stations", json=NEW_STATION)
     _error(response, 401, "unauthorized")

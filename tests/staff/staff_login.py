@@ -1,0 +1,51 @@
+"""Staff accounts and logins for the staff-area tests: made and used the way a person
+would, through the real login form with its CSRF token."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from stationfinder.db import session_scope
+from stationfinder.models import StaffAccount
+from stationfinder.staff.auth import hash_password
+
+PASSWORD = "correct horse battery"
+
+
+def csrf_from(html: str) -> str:
+    """The CSRF token a page's form carries."""
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def add_staff(app: Flask, username: str, role: str, street: str | None = None) -> None:
+    with session_scope(app) as session:
+        session.add(
+            StaffAccount(
+                username=username,
+                display_name=username,
+                password_hash=hash_password(PASSWORD),
+                role=role,
+                street=street,
+            )
+        )
+
+
+def log_in(app: Flask, username: str) -> FlaskClient:
+    client = app.test_client()
+    token = csrf_from(client.get("/staff/login").get_data(as_text=True))
+    response = client.post(
+        "/staff/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def staff_client(app: Flask, username: str, role: str, street: str | None = None) -> FlaskClient:
+    """A browser session of a new staff member who has just logged in."""
+    add_staff(app, username, role, street)
+    return log_in(app, username)
