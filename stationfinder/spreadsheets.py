@@ -39,24 +39,17 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from .models import Station
-from .registry import COORDINATE_DECIMALS, CSV_HEADERS, Problem, RegistryError, read_geojson
-
-# Columns in the order staff see them; the same set `registry.FIELDS` loads, plus the id.
-COLUMNS: tuple[str, ...] = (
-    "id",
-    "name",
-    "name_en",
-    "kind",
-    "street",
-    "address",
-    "lon",
-    "lat",
-    "amenities",
-    "opening_hours",
-    "phone",
-    "active",
-    "retired_reason",
+from .registry import (
+    COORDINATE_DECIMALS,
+    CSV_HEADERS,
+    FIELDS,
+    Problem,
+    RegistryError,
+    read_geojson,
 )
+
+# Columns in the order staff see them: the id, then the fields the registry loads.
+COLUMNS: tuple[str, ...] = ("id", *FIELDS)
 CHINESE_HEADERS: dict[str, str] = {
     key: header for header, key in CSV_HEADERS.items() if header != key
 }
