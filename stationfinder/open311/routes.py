@@ -217,6 +217,8 @@ def _post(fmt: str) -> Response:
     if point is None and not address:
         raise Open311Error(400, "a location is required: lat and long, or address_string")
     description = form.get("description") or ""
+    if not description.strip():
+        raise Open311Error(400, "description is required")
     device = form.get("device_id") or ""
     # A client that sends a well-formed device_id can use it as the device key later.
     key = device if is_device_key(device) else None
