@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from conftest import csrf_token, staff_client
+from council_helpers import csrf_token, staff_client
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select

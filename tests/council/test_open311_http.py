@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from conftest import with_council
+from council_helpers import with_council
 from flask import Flask
 from werkzeug.serving import make_server
 
