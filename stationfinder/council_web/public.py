@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
 from .. import council, council_meetings, council_similar, photos
@@ -204,6 +205,10 @@ def _courier_step(number: str, step: str) -> BaseResponse:
                 outcome = "rated"
     except CouncilError as exc:
         raise public_error(exc) from None
+    except IntegrityError:  # the same device tapped twice at once: the first one counted
+        session.rollback()
+        issue = council.survivor(session, council.find_issue(session, number))
+        outcome = "already"
     if request.accept_mimetypes.best == "application/json":
         return current_app.json.response({"status": outcome, "backing": issue.backing_count})
     target = issue if step == "back" else council.find_issue(session, number)
