@@ -224,7 +224,14 @@ def free_port() -> int:
 class Server:
     """gunicorn with the shipped config, on a free port of 127.0.0.1."""
 
-    def __init__(self, url: str, workers: int, log: Path, env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        url: str,
+        workers: int,
+        log: Path,
+        env: dict[str, str] | None = None,
+        options: Sequence[str] = (),
+    ):
         self.port = free_port()
         clean = {
             k: v for k, v in os.environ.items() if not k.startswith(("STATIONFINDER_", "WEB_"))
@@ -246,6 +253,7 @@ class Server:
                 "--chdir", str(REPO),
                 "--workers", str(workers),
                 "--bind", f"127.0.0.1:{self.port}",
+                *options,
                 WSGI_APP,
             ],
             cwd=REPO,
@@ -413,7 +421,7 @@ def throughput(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     url = recreate_database("stationfinder_bench")
     seconds = seed(url, data.rows)
     print(f"#   {seconds:.1f} s", flush=True)
-    server = Server(url, 2, work / "gunicorn-10k.log")
+    server = Server(url, 2, work / "gunicorn-10k.log", options=server_options(args))
     rows = []
     try:
         server.ready_times(2, server.started)
@@ -430,6 +438,25 @@ def throughput(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     finally:
         server.stop()
     return rows
+
+
+def server_options(args: argparse.Namespace) -> list[str]:
+    """gunicorn flags that override gunicorn.conf.py, for comparing server shapes."""
+    options = []
+    if args.worker_class:
+        options += ["--worker-class", args.worker_class]
+    if args.threads:
+        options += ["--threads", str(args.threads)]
+    return options
+
+
+def server_shape(args: argparse.Namespace) -> str:
+    """The worker class and threads the throughput run used, as gunicorn reads them."""
+    conf: dict[str, Any] = {}
+    exec((REPO / "gunicorn.conf.py").read_text(), conf)  # our own config file
+    worker_class = args.worker_class or conf.get("worker_class", "sync")
+    threads = args.threads or conf.get("threads", 1)
+    return f"{worker_class}" + (f", {threads} threads each" if worker_class == "gthread" else "")
 
 
 def startup(size: int, url: str, work: Path, workers: int = 2) -> dict[str, Any]:
@@ -500,6 +527,8 @@ def main() -> None:
     parser.add_argument("--skip-400k", action="store_true", help="no 400,000-station start-up")
     parser.add_argument("--skip-throughput", action="store_true")
     parser.add_argument("--profile", action="store_true", help="pyinstrument, in process")
+    parser.add_argument("--worker-class", help="override gunicorn.conf.py's worker_class")
+    parser.add_argument("--threads", type=int, help="override gunicorn.conf.py's threads")
     args = parser.parse_args()
 
     ensure_apt("wrk", "wrk")
@@ -516,8 +545,9 @@ def main() -> None:
             rows = throughput(args, work)
             nearest, bare = rows
             print(
-                f"\nThroughput, 10,000 stations, gunicorn 2 sync workers, wrk -t2 "
-                f"-c{args.connections} -d{args.seconds}s, Accept-Encoding: {args.encoding}\n"
+                f"\nThroughput, 10,000 stations, gunicorn 2 workers ({server_shape(args)}), "
+                f"wrk -t2 -c{args.connections} -d{args.seconds}s, "
+                f"Accept-Encoding: {args.encoding}\n"
             )
             print("| endpoint | requests/s | p50 ms | p99 ms | errors | KB/response |")
             print("|---|---|---|---|---|---|")

@@ -7,6 +7,7 @@ system their app expects.
 
 from __future__ import annotations
 
+import json
 import math
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,53 @@ def station_feature(station: Station) -> dict[str, Any]:
         "geometry": {"type": "Point", "coordinates": [station.lon, station.lat]},
         "properties": station_properties(station),
     }
+
+
+def encode(value: Any) -> str:
+    """Compact JSON as the API writes it (UTF-8 text, not \\u escapes)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def located_feature_head(feature: dict[str, Any]) -> str:
+    """A station's feature as JSON with its GCJ-02 position and navigation links, left
+    open after the last property so that an answer's own properties can follow.
+
+    Everything in it is the same on every answer until the registry changes, so a
+    snapshot encodes it once per station (`located_feature`) instead of on each request.
+    """
+    lon, lat = feature["geometry"]["coordinates"]
+    properties = feature["properties"]
+    located = {
+        **feature,
+        "properties": {
+            **properties,
+            "coordinates_gcj02": gcj02_lonlat(lon, lat),
+            "navigation": navigation_links(properties["name"], lon, lat),
+        },
+    }
+    body = encode(located)
+    assert body.endswith("}}"), "properties must be the feature's last member"
+    return body[:-2]
+
+
+def located_feature(
+    head: str,
+    *,
+    distance_m: float,
+    walk_min: int,
+    ride_min: int,
+    open_now: bool | None,
+    next_change: datetime | None,
+) -> str:
+    """`located_feature_head` closed with one answer's distance, times and opening state."""
+    tail = {
+        "distance_m": round(distance_m, 1),
+        "walk_min": walk_min,
+        "ride_min": ride_min,
+        "open_now": open_now,
+        "next_change": next_change.isoformat() if next_change else None,
+    }
+    return head + "," + encode(tail)[1:] + "}"
 
 
 def feature_collection(features: list[dict[str, Any]], **members: Any) -> dict[str, Any]:

@@ -72,6 +72,100 @@ class Hit:
     distance_m: float  # geodesic metres on WGS84
 
 
+_MAX_AMENITIES = 63  # one bit each in a uint64
+
+
+class StationTable:
+    """Stations as columns, filled a chunk at a time, for `StationIndex.from_table`.
+
+    At 400,000 stations a Python object per station costs more memory than the index
+    itself, so the index keeps columns: coordinates as floats, ids as one bytes array,
+    kind, street and opening hours as small-int codes into shared tables, amenities as a
+    bitmask per station. A loader turns each value into its code with the ``*_code``
+    methods (they intern) and appends whole chunks.
+    """
+
+    def __init__(self) -> None:
+        self.kinds: dict[str, int] = {}
+        self.streets: dict[str, int] = {}
+        self.hours: dict[str, int] = {}
+        self.amenities: dict[str, int] = {}  # amenity -> its bit
+        self._masks: dict[frozenset[str], int] = {}
+        self._parts: list[tuple[np.ndarray, ...]] = []
+
+    def kind_code(self, kind: str) -> int:
+        return self.kinds.setdefault(kind, len(self.kinds))
+
+    def street_code(self, street: str | None) -> int:
+        return -1 if street is None else self.streets.setdefault(street, len(self.streets))
+
+    def hours_code(self, hours: str | None) -> int:
+        return -1 if hours is None else self.hours.setdefault(hours, len(self.hours))
+
+    def amenity_mask(self, amenities: frozenset[str]) -> int:
+        mask = self._masks.get(amenities)
+        if mask is None:
+            mask = 0
+            for a in amenities:
+                bit = self.amenities.setdefault(a, len(self.amenities))
+                if bit >= _MAX_AMENITIES:
+                    raise ValueError(f"more than {_MAX_AMENITIES} distinct amenities")
+                mask |= 1 << bit
+            self._masks[amenities] = mask
+        return mask
+
+    def append(
+        self,
+        ids: list[str],
+        lon: list[float],
+        lat: list[float],
+        kind: list[int],
+        street: list[int],
+        amenities: list[int],
+        hours: list[int],
+    ) -> None:
+        """One chunk of stations, each column already coded."""
+        if not ids:
+            return
+        self._parts.append(
+            (
+                np.array([i.encode() for i in ids], dtype=np.bytes_),
+                np.array(lon, dtype=float),
+                np.array(lat, dtype=float),
+                np.array(kind, dtype=np.int32),
+                np.array(street, dtype=np.int32),
+                np.array(amenities, dtype=np.uint64),
+                np.array(hours, dtype=np.int32),
+            )
+        )
+
+    def add(self, stations: Iterable[IndexedStation], chunk: int = 20_000) -> None:
+        batch: list[IndexedStation] = []
+        for s in stations:
+            batch.append(s)
+            if len(batch) == chunk:
+                self._add_batch(batch)
+                batch = []
+        self._add_batch(batch)
+
+    def _add_batch(self, batch: list[IndexedStation]) -> None:
+        self.append(
+            [s.id for s in batch],
+            [s.lon for s in batch],
+            [s.lat for s in batch],
+            [self.kind_code(s.kind) for s in batch],
+            [self.street_code(s.street) for s in batch],
+            [self.amenity_mask(frozenset(s.amenities)) for s in batch],
+            [self.hours_code(s.opening_hours) for s in batch],
+        )
+
+    def columns(self) -> tuple[np.ndarray, ...]:
+        if not self._parts:
+            empty = (np.bytes_, float, float, np.int32, np.int32, np.uint64, np.int32)
+            return tuple(np.empty(0, dtype=t) for t in empty)
+        return tuple(np.concatenate(col) for col in zip(*self._parts, strict=True))
+
+
 @dataclass(frozen=True, slots=True)
 class _Subtree:
     tree: cKDTree
@@ -126,34 +220,59 @@ def _chord_reach(distance: float, r_query: float) -> float:
 class StationIndex:
     """Immutable nearest-k index over stations; build a new one when the registry changes."""
 
-    def __init__(self, stations: Iterable[IndexedStation]) -> None:
-        self._stations: tuple[IndexedStation, ...] = tuple(stations)
+    def __init__(self, stations: Iterable[IndexedStation] = ()) -> None:
+        table = StationTable()
+        table.add(stations)
+        self._load(table)
+
+    @classmethod
+    def from_table(cls, table: StationTable) -> StationIndex:
+        index = cls.__new__(cls)
+        index._load(table)
+        return index
+
+    def _load(self, table: StationTable) -> None:
         self._geod = Geod(ellps="WGS84")
-        self._by_id: dict[str, IndexedStation] = {}
-        for s in self._stations:
-            if s.id in self._by_id:
-                raise ValueError(f"station id {s.id!r} occurs more than once")
-            self._by_id[s.id] = s
-        n = len(self._stations)
-        self._lon = np.fromiter((s.lon for s in self._stations), float, n)
-        self._lat = np.fromiter((s.lat for s in self._stations), float, n)
+        ids, self._lon, self._lat, kind, street, amen, hours = table.columns()
+        self._ids = ids
+        self._kind, self._street, self._amen, self._hours = kind, street, amen, hours
+        self._kinds = tuple(table.kinds)
+        self._streets = tuple(table.streets)
+        self._hours_table = tuple(table.hours)
+        self._amenity_bits = dict(table.amenities)
+        self._amenity_sets: dict[int, frozenset[str]] = {}
+        n = len(ids)
+        # Lookup by id: binary search in the sorted ids.
+        self._id_order = np.argsort(ids, kind="stable")
+        self._sorted_ids = ids[self._id_order]
+        if n > 1:
+            twice = np.flatnonzero(self._sorted_ids[1:] == self._sorted_ids[:-1])
+            if len(twice):
+                sid = self._sorted_ids[twice[0]].decode()
+                raise ValueError(f"station id {sid!r} occurs more than once")
         bad = ~(np.isfinite(self._lon) & np.isfinite(self._lat))
         bad |= (np.abs(self._lon) > 180.0) | (np.abs(self._lat) > 90.0)
         if bad.any():
-            s = self._stations[int(np.argmax(bad))]
-            raise ValueError(f"station {s.id!r} has coordinates outside WGS84: {s.lon}, {s.lat}")
+            i = int(np.argmax(bad))
+            raise ValueError(
+                f"station {ids[i].decode()!r} has coordinates outside WGS84: "
+                f"{self._lon[i]}, {self._lat[i]}"
+            )
 
-        # Per filter value: the stations that have it. A value held by few stations gets
-        # its own sub-tree, so a search for it looks at those stations only; candidates are
-        # checked against the other filters by binary search in the sorted member list, or
-        # with a boolean column for values most stations have (n bytes beat 4 per member).
-        members: dict[tuple[str, str], list[int]] = {}
-        for i, s in enumerate(self._stations):
-            for a in s.amenities:
-                members.setdefault(("amenity", a), []).append(i)
-            members.setdefault(("kind", s.kind), []).append(i)
-            if s.street is not None:
-                members.setdefault(("street", s.street), []).append(i)
+        # Per filter value: the stations that have it (ascending). A value held by few
+        # stations gets its own sub-tree, so a search for it looks at those stations only;
+        # candidates are checked against the other filters by binary search in the sorted
+        # member list, or with a boolean column for values most stations have (n bytes
+        # beat 4 per member).
+        members: dict[tuple[str, str], np.ndarray] = {}
+        for name, code in table.kinds.items():
+            members[("kind", name)] = np.flatnonzero(kind == code).astype(np.int32)
+        for name, code in table.streets.items():
+            members[("street", name)] = np.flatnonzero(street == code).astype(np.int32)
+        for name, bit in table.amenities.items():
+            has = (amen & np.uint64(1 << bit)) != 0
+            members[("amenity", name)] = np.flatnonzero(has).astype(np.int32)
+        members = {key: m for key, m in members.items() if len(m)}
         self._count: dict[tuple[str, str], int] = {key: len(m) for key, m in members.items()}
         self._common: dict[tuple[str, str], np.ndarray] = {}
         self._subtrees: dict[tuple[str, str], _Subtree] = {}
@@ -162,14 +281,49 @@ class StationIndex:
             return
         xyz = _ecef(self._lon, self._lat)
         self._full = _Subtree(cKDTree(xyz, balanced_tree=False), None)
-        for key, m in members.items():
-            idx = np.array(m, dtype=np.int32)  # ascending: stations were visited in order
-            if len(m) <= _SUBTREE_MAX_SHARE * n:
+        for key, idx in members.items():
+            if len(idx) <= _SUBTREE_MAX_SHARE * n:
                 self._subtrees[key] = _Subtree(cKDTree(xyz[idx], balanced_tree=False), idx)
             else:
                 has = np.zeros(n, dtype=bool)
                 has[idx] = True
                 self._common[key] = has
+
+    def _station(self, i: int) -> IndexedStation:
+        """The station at position ``i``, made on demand (only hits and candidates)."""
+        mask = int(self._amen[i])
+        amenities = self._amenity_sets.get(mask)
+        if amenities is None:
+            amenities = frozenset(a for a, bit in self._amenity_bits.items() if mask >> bit & 1)
+            self._amenity_sets[mask] = amenities
+        street = int(self._street[i])
+        hours = int(self._hours[i])
+        return IndexedStation(
+            id=self._ids[i].decode(),
+            lon=float(self._lon[i]),
+            lat=float(self._lat[i]),
+            kind=self._kinds[self._kind[i]],
+            street=None if street < 0 else self._streets[street],
+            amenities=amenities,
+            opening_hours=None if hours < 0 else self._hours_table[hours],
+        )
+
+    def ids(self) -> list[str]:
+        """Every station's id, sorted."""
+        return [i.decode() for i in self._sorted_ids.tolist()]
+
+    def _position(self, station_id: str) -> int | None:
+        n = len(self._sorted_ids)
+        key = station_id.encode()
+        if n == 0 or len(key) > self._sorted_ids.dtype.itemsize or key.endswith(b"\0"):
+            return None
+        pos = int(np.searchsorted(self._sorted_ids, key))
+        if pos < n and self._sorted_ids[pos] == key:
+            return int(self._id_order[pos])
+        return None
+
+    def __contains__(self, station_id: object) -> bool:
+        return isinstance(station_id, str) and self._position(station_id) is not None
 
     def _check_for(self, key: tuple[str, str]) -> np.ndarray:
         if key in self._common:
@@ -179,10 +333,11 @@ class StationIndex:
         return members
 
     def __len__(self) -> int:
-        return len(self._stations)
+        return len(self._ids)
 
     def get(self, station_id: str) -> IndexedStation | None:
-        return self._by_id.get(station_id)
+        i = self._position(station_id)
+        return None if i is None else self._station(i)
 
     def nearest(
         self,
@@ -266,11 +421,10 @@ class StationIndex:
             return None
         inv = self._geod.inv
         lon, lat = point.lon, point.lat
-        stations = self._stations
+        lons, lats = self._lon, self._lat
         hits = []
         for i in loc[:k].tolist():
-            s = stations[i]
-            hits.append(Hit(s, inv(lon, lat, s.lon, s.lat)[2]))
+            hits.append(Hit(self._station(i), inv(lon, lat, float(lons[i]), float(lats[i]))[2]))
         hits.sort(key=_by_distance)
         if not hits or next_chord == math.inf:
             return hits
@@ -336,7 +490,7 @@ class StationIndex:
         hits: list[Hit] = []
         for j in order.tolist():
             i = int(idx[j])
-            s = self._stations[i]
+            s = self._station(i)
             if predicate is not None:
                 ok = verdicts.get(i)
                 if ok is None:

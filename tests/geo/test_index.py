@@ -104,8 +104,8 @@ def assert_matches_brute_force(
         assert hit.station.id in distances, "a station that fails the filters came back"
         assert abs(hit.distance_m - distances[hit.station.id]) <= MM
         assert abs(hit.distance_m - want_m) <= CM
-        if all(abs(want_m - d) > CM for d, s in want if s is not want_station):
-            assert hit.station is want_station
+        if all(abs(want_m - d) > CM for d, s in want if s != want_station):
+            assert hit.station == want_station
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -253,7 +253,7 @@ def test_thousands_of_random_queries_match_a_vectorised_brute_force() -> None:
         assert len(hits) == len(want)
         for hit, j in zip(hits, want, strict=True):
             assert abs(hit.distance_m - dist[j]) <= CM
-            assert hit.station is stations[j] or abs(dist[int(hit.station.id[1:])] - dist[j]) <= CM
+            assert hit.station == stations[j] or abs(dist[int(hit.station.id[1:])] - dist[j]) <= CM
         if q % 100 == 0 and hits:  # spot-check pyproj's figure against geopy's
             assert abs(hits[0].distance_m - geopy_m(qlon, qlat, hits[0].station)) <= MM
 
@@ -297,7 +297,7 @@ def test_stations_are_found_by_id() -> None:
     station = IndexedStation("QT-BY-001", 120.5, 30.3, "a", None, frozenset(), "24/7")
     index = StationIndex([station])
     assert len(index) == 1
-    assert index.get("QT-BY-001") is station
+    assert index.get("QT-BY-001") == station
     assert index.get("QT-BY-002") is None
 
 
