@@ -24,8 +24,10 @@ def create_app(
     from . import db, errors, limits, ops, startup
     from .api import bp as api_bp
     from .config import ConfigError, load_settings, validate_overrides
+    from .council_web import bp as council_bp
     from .geocoding import PlaceGeocoder
     from .live_index import LiveIndex
+    from .open311 import bp as open311_bp
     from .report_web import report_bp
     from .resources import shipped_dir
     from .staff import bp as staff_bp
@@ -89,6 +91,8 @@ def create_app(
     app.register_blueprint(web_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(report_bp)
+    app.register_blueprint(council_bp)
+    app.register_blueprint(open311_bp)
     staff_init_app(app)
     ops.init_app(app)
     from . import cli

@@ -209,6 +209,27 @@ SETTINGS: tuple[Setting, ...] = (
         _positive_float,
         "Largest request body (photos, import files), in MB; larger uploads answer 413.",
     ),
+    Setting(
+        "COUNCIL_FIRST_REPLY_HOURS",
+        48.0,
+        _positive_float,
+        "Hours within which staff must first answer a council issue; later ones are "
+        "flagged overdue in the inbox.",
+    ),
+    Setting(
+        "COUNCIL_RESOLUTION_DAYS",
+        30.0,
+        _positive_float,
+        "Days within which an open council issue should be resolved; older ones are "
+        "flagged overdue.",
+    ),
+    Setting(
+        "OPEN311_API_KEY",
+        None,
+        lambda v: v.strip() or None,
+        "Key an Open311 client must send as `api_key` to POST service requests. Unset: "
+        "posting needs no key (couriers are anonymous).",
+    ),
     Setting("WALK_SPEED_KMH", 4.5, _positive_float, "Walking speed for `walk_min`."),
     Setting("RIDE_SPEED_KMH", 15.0, _positive_float, "E-bike speed (with stops) for `ride_min`."),
     Setting(

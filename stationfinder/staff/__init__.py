@@ -28,6 +28,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
     auth.login_manager_setup(app)
     csrf = CSRFProtect(app)
+    from ..open311 import bp as open311_bp
+
+    csrf.exempt(open311_bp)  # a cookie-less API: nothing for a forged request to ride on
     # The write API authenticates with a bearer token, never a cookie, so a forged
     # cross-site request has nothing to ride on.
     for view in write.VIEWS:
