@@ -36,7 +36,15 @@ def main() -> None:
 
 
 def init_app(app: Flask) -> None:
-    for command in (db_group, load_stations, export_stations, load_areas, create_staff):
+    for command in (
+        db_group,
+        load_stations,
+        export_stations,
+        load_areas,
+        create_staff,
+        backup_command,
+        restore_command,
+    ):
         app.cli.add_command(command)
 
 
@@ -202,3 +210,33 @@ def create_staff(
             )
         )
     click.echo(f"created {role} {username}")
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(file: Path) -> None:
+    """Write every table to FILE (gzip'd JSON lines, any database to any database)."""
+    from . import backup
+
+    counts = backup.dump(db.get_db().engine, file)
+    click.echo(f"{file}: {sum(counts.values())} rows from {len(counts)} tables")
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--replace", is_flag=True, help="Delete what the database holds first.")
+@with_appcontext
+def restore_command(file: Path, replace: bool) -> None:
+    """Load a backup made by `stationfinder backup` into this database, all or nothing.
+
+    The database must be at the backup's schema revision and, without --replace, empty.
+    """
+    from . import backup
+
+    try:
+        counts = backup.restore(db.get_db().engine, file, replace=replace)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    current_app.extensions["stationfinder.index"].invalidate()
+    click.echo(f"restored {sum(counts.values())} rows into {len(counts)} tables")
