@@ -84,15 +84,17 @@ def located_feature(
     open_now: bool | None,
     next_change: datetime | None,
 ) -> str:
-    """`located_feature_head` closed with one answer's distance, times and opening state."""
-    tail = {
-        "distance_m": round(distance_m, 1),
-        "walk_min": walk_min,
-        "ride_min": ride_min,
-        "open_now": open_now,
-        "next_change": next_change.isoformat() if next_change else None,
-    }
-    return head + "," + encode(tail)[1:] + "}"
+    """`located_feature_head` closed with one answer's distance, times and opening state.
+
+    Written by hand (a float's repr is its JSON): json.dumps of this small dict per
+    station was a tenth of a request.
+    """
+    state = "null" if open_now is None else "true" if open_now else "false"
+    change = f'"{next_change.isoformat()}"' if next_change is not None else "null"
+    return (
+        f'{head},"distance_m":{round(distance_m, 1)!r},"walk_min":{int(walk_min)},'
+        f'"ride_min":{int(ride_min)},"open_now":{state},"next_change":{change}}}}}'
+    )
 
 
 def feature_collection(features: list[dict[str, Any]], **members: Any) -> dict[str, Any]:
