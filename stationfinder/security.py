@@ -17,7 +17,9 @@ import re
 import secrets
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, g
+from flask import Flask, Response, current_app, g, request
+
+from .errors import InvalidParameter
 
 NONCE_PLACEHOLDER = "{nonce}"
 
@@ -91,6 +93,13 @@ def _set_headers(response: Response) -> Response:
     return response
 
 
+def _refuse_nul() -> None:
+    """A NUL character in the path or query is never meaningful, and PostgreSQL refuses
+    it in text (a 500 otherwise): answer 400 before any view sees it."""
+    if "\x00" in request.path or b"%00" in request.query_string.lower():
+        raise InvalidParameter("the request contains a NUL character", field=None)
+
+
 def init_app(app: Flask) -> None:
     if "stationfinder.csp" in app.extensions:
         return
@@ -98,4 +107,5 @@ def init_app(app: Flask) -> None:
         app.config["TILE_URL"], app.config["TILE_SUBDOMAINS"]
     )
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.before_request(_refuse_nul)
     app.after_request(_set_headers)

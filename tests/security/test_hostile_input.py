@@ -12,6 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from stationfinder import security
 from stationfinder.db import session_scope
 from stationfinder.models import Station, StationRevision
 
@@ -29,6 +30,13 @@ HOSTILE = [
     "\u202e\u200b\ufeff",
     "x" * 10_000,
 ]
+
+
+@pytest.fixture
+def app(make_app) -> Flask:
+    app = make_app()
+    security.init_app(app)  # refuses NUL before PostgreSQL sees it; a no-op once wired
+    return app
 
 
 def _counts(app: Flask) -> tuple[int, int]:
