@@ -21,7 +21,7 @@ def create_app(
     """Build the app. A `config` mapping replaces environment settings (tests use it)."""
     from flask_compress import Compress
 
-    from . import db, errors, limits, ops, startup
+    from . import db, errors, limits, ops, security, startup
     from .api import bp as api_bp
     from .config import ConfigError, load_settings, validate_overrides
     from .council_web import bp as council_bp
@@ -85,6 +85,7 @@ def create_app(
 
     database = db.init_app(app, app.config["DATABASE_URL"])
     errors.init_app(app)
+    security.init_app(app)
     limits.init_app(app)
     Compress(app)
     app.register_blueprint(api_bp)
