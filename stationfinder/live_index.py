@@ -163,25 +163,30 @@ def _read_table(session: Session) -> StationTable:
     once per distinct value (most stations share a handful of amenity lists).
     """
     table = StationTable()
-    masks: dict[tuple[str | None, str | None], int] = {}
+    have: dict[str | None, int] = {}  # amenities as stored -> bitmask
+    broken: dict[str | None, int] = {}  # out_of_service as stored -> bitmask
+
+    def decoded(cache: dict[str | None, int], stored: str | None) -> int:
+        found = cache.get(stored)
+        if found is None:
+            value = json.loads(stored) if stored else None
+            found = cache[stored] = table.amenity_mask(frozenset(value or ()))
+        return found
 
     def mask(amenities: str | None, out_of_service: str | None) -> int:
-        key = (amenities, out_of_service)
-        found = masks.get(key)
-        if found is None:
-            have = frozenset(json.loads(amenities) or ()) if amenities else frozenset()
-            broken = json.loads(out_of_service) if out_of_service else None
-            # An amenity staff confirmed broken is not offered until it is fixed.
-            found = masks[key] = table.amenity_mask(have - set(broken or {}))
-        return found
+        # An amenity staff confirmed broken is not offered until it is fixed.
+        return decoded(have, amenities) & ~decoded(broken, out_of_service)
 
     query = select(
         Station.id, Station.lon, Station.lat, Station.kind, Station.street,
         cast(Station.amenities, Text), cast(Station.out_of_service, Text),
         Station.opening_hours,
     ).where(Station.active)  # fmt: skip
-    result = session.connection().execution_options(yield_per=20_000).execute(query)
-    for rows in result.partitions():
+    # One round trip: a server-side cursor (yield_per) fetched ~45 rows per trip here,
+    # 9,000 trips at 400,000 stations. The driver's buffer of the whole result is C
+    # memory that is freed at once; Python rows are made a chunk at a time.
+    result = session.connection().execute(query)
+    for rows in result.partitions(20_000):
         ids, lon, lat, kind, street, amenities, out_of_service, hours = zip(*rows, strict=True)
         table.append(
             list(ids),
