@@ -132,7 +132,7 @@ def navigation_links(name: str, lon: float, lat: float) -> dict[str, dict[str, s
             "src": "stationfinder",
         },
         quote_via=quote,
-        safe=",:|",
+        safe=",:",
     )
     baidu = "https://api.map.baidu.com/direction?" + urlencode(
         {
@@ -144,7 +144,7 @@ def navigation_links(name: str, lon: float, lat: float) -> dict[str, dict[str, s
             "src": "stationfinder",
         },
         quote_via=quote,
-        safe=",:|",
+        safe=",:",
     )
     tencent = "https://apis.map.qq.com/uri/v1/routeplan?" + urlencode(
         {
@@ -154,7 +154,7 @@ def navigation_links(name: str, lon: float, lat: float) -> dict[str, dict[str, s
             "referer": "stationfinder",
         },
         quote_via=quote,
-        safe=",:|",
+        safe=",:",
     )
     apple = "https://maps.apple.com/?" + urlencode(
         {"daddr": f"{lat:.6f},{lon:.6f}", "dirflg": "w", "q": name}, quote_via=quote, safe=","

@@ -51,7 +51,10 @@ def nearest() -> Response:
     street = params.choice(args, "street", STREET_NAMES)
     open_now = params.boolean(args, "open_now")
     at = params.moment(args, "at") or datetime.now(params.SHANGHAI)
-    query_point = crs.to_wgs84(Point(lon, lat, query_crs))
+    try:
+        query_point = crs.to_wgs84(Point(lon, lat, query_crs))
+    except ValueError as exc:  # a GCJ-02/BD-09 point that converts off the globe
+        raise InvalidParameter(f"lat/lon in {query_crs.value}: {exc}", field="lat") from None
 
     config = current_app.config
     features = nearest_stations_json(
