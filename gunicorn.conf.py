@@ -21,21 +21,21 @@ def _workers() -> int:
     if given:
         return max(1, int(given))
     # gunicorn's rule of thumb, 2 x cores + 1, capped: every worker holds its own station
-    # index (about 150 MB at 400,000 stations) and its own database pool, and a request
+    # index (about 80 MB at 400,000 stations) and its own database pool, and a request
     # is CPU-bound Python, so more workers than that only add memory and connections.
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return min(2 * (cores or 1) + 1, 9)
 
 
 workers = _workers()
-# Threads, for keep-alive: a sync worker closes every connection after one response, so
-# each request pays a TCP handshake and, when many clients reconnect at once, the SYN
-# retransmissions that gave the bare endpoint a p99 of seconds. A gthread worker keeps
-# connections open (see `keepalive`) and, with a few threads, one slow client does not
-# hold the worker. Requests are CPU-bound Python, so more threads than this only queue on
-# the GIL. bench/http_load.py, 2 workers, wrk -c64, 10,000 stations, same busy machine,
-# back to back (requests/s, p99): sync nearest 978 / 146 ms, bare 2,564 / 72 ms;
-# gthread ×4 nearest 1,058 / 119 ms, bare 2,661 / 60 ms.
+# Threads, for keep-alive: a sync worker closes every connection after one response and
+# is held by a slow client for the whole of its request; a gthread worker keeps idle
+# connections in a poller (see `keepalive`) and serves whichever is ready. Requests are
+# CPU-bound Python, so more threads than this only queue on the GIL. On loopback the two
+# serve the same (bench/http_load.py, 2 workers, wrk -c64, 10,000 stations, back to back
+# on a busy machine, requests/s and p99): sync nearest 1,718 / 65.5 ms, bare 3,819 /
+# 39.7 ms; gthread x4 nearest 1,662 / 62.2 ms, bare 3,572 / 37.4 ms. Phones on slow
+# links are what the threads are for.
 worker_class = "gthread"
 threads = 4
 # gunicorn 24+ opens a runtime control socket at one fixed path per user; a second

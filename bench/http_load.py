@@ -421,7 +421,12 @@ def throughput(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     url = recreate_database("stationfinder_bench")
     seconds = seed(url, data.rows)
     print(f"#   {seconds:.1f} s", flush=True)
-    server = Server(url, 2, work / "gunicorn-10k.log", options=server_options(args))
+    # No worker recycling while measuring: with gunicorn.conf.py's max_requests (20,000)
+    # each worker restarts (imports, rebuilds its index) part-way through a 20 s run, and
+    # the connections waiting on it gave whichever endpoint ran then a p99 of seconds.
+    # Start-up is measured on its own below.
+    options = [*server_options(args), "--max-requests", "0"]
+    server = Server(url, 2, work / "gunicorn-10k.log", options=options)
     rows = []
     try:
         server.ready_times(2, server.started)

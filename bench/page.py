@@ -209,7 +209,7 @@ def main() -> None:
         sys.exit(f"{CHROMIUM} is missing: apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
-    harness = _load("http")
+    harness = _load("http_load")
     harness.require_postgres()
     info = harness.machine()
     print(f"# {info['nproc']} CPUs, {info['cpu']}, Chromium at {CHROMIUM}, {info['date']}")

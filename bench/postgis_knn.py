@@ -104,7 +104,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=10_000)
     args = parser.parse_args()
 
-    harness = _load("http")
+    harness = _load("http_load")
     nearest_bench = _load("nearest")
     harness.require_postgres()
     ensure_postgis(harness)

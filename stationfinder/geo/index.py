@@ -73,6 +73,8 @@ class Hit:
 
 
 _MAX_AMENITIES = 63  # one bit each in a uint64
+# Stations kept as objects once made for an answer (~200 bytes each).
+_STATIONS_KEPT = 20_000
 
 
 class StationTable:
@@ -241,6 +243,7 @@ class StationIndex:
         self._hours_table = tuple(table.hours)
         self._amenity_bits = dict(table.amenities)
         self._amenity_sets: dict[int, frozenset[str]] = {}
+        self._made: dict[int, IndexedStation] = {}  # position -> station, see _stations
         n = len(ids)
         # Lookup by id: binary search in the sorted ids.
         self._id_order = np.argsort(ids, kind="stable")
@@ -319,6 +322,51 @@ class StationIndex:
             amenities=amenities,
             opening_hours=None if hours < 0 else self._hours_table[hours],
         )
+
+    def _stations(self, idx: list[int]) -> list[IndexedStation]:
+        """`_station` of several at once, the recently made ones kept (answers repeat)."""
+        made = self._made
+        found = [made.get(i) for i in idx]
+        if all(found):
+            return found  # type: ignore[return-value]
+        fresh = iter(self._make([i for i, s in zip(idx, found, strict=True) if s is None]))
+        out = [s if s is not None else next(fresh) for s in found]
+        if len(made) > _STATIONS_KEPT:
+            made.clear()
+        made.update(zip(idx, out, strict=True))
+        return out
+
+    def _make(self, idx: list[int]) -> list[IndexedStation]:
+        """Stations at these positions: one NumPy call per column, not per value."""
+        kinds, streets, hours_table = self._kinds, self._streets, self._hours_table
+        sets = self._amenity_sets
+        out = []
+        for sid, lon, lat, kind, street, mask, hours in zip(
+            self._ids[idx].tolist(),
+            self._lon[idx].tolist(),
+            self._lat[idx].tolist(),
+            self._kind[idx].tolist(),
+            self._street[idx].tolist(),
+            self._amen[idx].tolist(),
+            self._hours[idx].tolist(),
+            strict=True,
+        ):
+            amenities = sets.get(mask)
+            if amenities is None:
+                amenities = frozenset(a for a, b in self._amenity_bits.items() if mask >> b & 1)
+                sets[mask] = amenities
+            out.append(
+                IndexedStation(
+                    sid.decode(),
+                    lon,
+                    lat,
+                    kinds[kind],
+                    None if street < 0 else streets[street],
+                    amenities,
+                    None if hours < 0 else hours_table[hours],
+                )
+            )
+        return out
 
     def ids(self) -> list[str]:
         """Every station's id, sorted."""
@@ -431,10 +479,7 @@ class StationIndex:
             return None
         inv = self._geod.inv
         lon, lat = point.lon, point.lat
-        lons, lats = self._lon, self._lat
-        hits = []
-        for i in loc[:k].tolist():
-            hits.append(Hit(self._station(i), inv(lon, lat, float(lons[i]), float(lats[i]))[2]))
+        hits = [Hit(s, inv(lon, lat, s.lon, s.lat)[2]) for s in self._stations(loc[:k].tolist())]
         hits.sort(key=_by_distance)
         if not hits or next_chord == math.inf:
             return hits
