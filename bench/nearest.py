@@ -213,7 +213,7 @@ def same_answer(got: list[Any], want: np.ndarray, dist: np.ndarray) -> bool:
     for hit, j in zip(got, want, strict=True):
         if abs(hit.distance_m - dist[j]) > 1e-3:
             return False
-    got_ids = [int(h.station.id[2:]) for h in got]
+    got_ids = [int(h.id[2:]) for h in got]
     return got_ids == list(want) or all(
         abs(dist[a] - dist[b]) < 0.01 for a, b in zip(got_ids, want, strict=True)
     )

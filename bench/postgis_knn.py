@@ -127,7 +127,7 @@ def main() -> None:
         t0 = time.perf_counter()
         hits = index.nearest(Point(lon, lat), K)
         ours_s.append(time.perf_counter() - t0)
-        ours_ids.append([h.station.id for h in hits])
+        ours_ids.append([h.id for h in hits])
         ours_dist.append([h.distance_m for h in hits])
 
     pg_s: list[float] = []

@@ -109,9 +109,9 @@ def nearest_stations(
         street=street, open_now=open_now, at=at,
     )  # fmt: skip
     features = []
-    bases = snapshot.features.many([hit.station.id for hit in hits])
+    bases = snapshot.features.many([hit.id for hit in hits])
     for hit, base in zip(hits, bases, strict=True):
-        state = _states(hit.station.opening_hours, at)
+        state = _states(hit.opening_hours, at)
         lon, lat = base["geometry"]["coordinates"]
         properties = dict(base["properties"])
         gcj02, navigation = _links(properties["name"], lon, lat)
@@ -147,10 +147,10 @@ def nearest_stations_json(
         snapshot, point, k=k, radius_m=radius_m, amenities=amenities, kind=kind,
         street=street, open_now=open_now, at=at,
     )  # fmt: skip
-    heads = snapshot.features.located_heads([hit.station.id for hit in hits])
+    heads = snapshot.features.located_heads([hit.id for hit in hits])
     parts = []
     for hit, head in zip(hits, heads, strict=True):
-        state = _states(hit.station.opening_hours, at)
+        state = _states(hit.opening_hours, at)
         parts.append(
             schemas.located_feature(
                 head,

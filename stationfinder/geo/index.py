@@ -57,8 +57,8 @@ _SCALAR_GEODESICS = 8
 
 
 class IndexedStation(NamedTuple):
-    """What the index knows of a station. A named tuple: one is made for every answer,
-    and a tuple is made several times faster than a frozen dataclass."""
+    """What the index knows of a station, made on demand from its columns (a named
+    tuple: made several times faster than a frozen dataclass)."""
 
     id: str
     lon: float  # WGS84
@@ -69,9 +69,44 @@ class IndexedStation(NamedTuple):
     opening_hours: str | None
 
 
-class Hit(NamedTuple):
-    station: IndexedStation
-    distance_m: float  # geodesic metres on WGS84
+class Hit:
+    """One answer: a station and its geodesic distance in metres on WGS84.
+
+    The station's fields stay in the index's columns until asked for: the API reads only
+    the id and the opening hours of each hit, and making the whole station for every
+    answer was a fifth of an unfiltered query at 400,000 stations.
+    """
+
+    __slots__ = ("_index", "_pos", "distance_m")
+
+    def __init__(self, index: StationIndex, pos: int, distance_m: float) -> None:
+        self._index = index
+        self._pos = pos
+        self.distance_m = distance_m
+
+    @property
+    def id(self) -> str:
+        return str(self._index._ids[self._pos].decode())
+
+    @property
+    def opening_hours(self) -> str | None:
+        code = int(self._index._hours[self._pos])
+        return None if code < 0 else self._index._hours_table[code]
+
+    @property
+    def station(self) -> IndexedStation:
+        return self._index._station(self._pos)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Hit):
+            return NotImplemented
+        return (self.station, self.distance_m) == (other.station, other.distance_m)
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.distance_m))
+
+    def __repr__(self) -> str:
+        return f"Hit({self.id!r}, {self.distance_m:.1f} m)"
 
 
 _MAX_AMENITIES = 63  # one bit each in a uint64
@@ -244,27 +279,6 @@ class StationIndex:
         self._amenity_bits = dict(table.amenities)
         self._amenity_sets: dict[int, frozenset[str]] = {}
         n = len(ids)
-        # The same columns as one record per station: making the k answers is then one
-        # NumPy call (`rows[idx].tolist()`) instead of one per column, which at k=5 was
-        # a third of a query.
-        self._rows = np.empty(
-            n,
-            dtype=[
-                ("id", ids.dtype),
-                ("lon", "f8"),
-                ("lat", "f8"),
-                ("kind", kind.dtype),
-                ("street", street.dtype),
-                ("amen", amen.dtype),
-                ("hours", hours.dtype),
-            ],
-        )
-        for name, column in zip(
-            ("id", "lon", "lat", "kind", "street", "amen", "hours"),
-            (ids, self._lon, self._lat, kind, street, amen, hours),
-            strict=True,
-        ):
-            self._rows[name] = column
         # Lookup by id: binary search in the sorted ids.
         self._id_order = np.argsort(ids, kind="stable")
         self._sorted_ids = ids[self._id_order]
@@ -344,29 +358,6 @@ class StationIndex:
             amenities=amenities,
             opening_hours=None if hours < 0 else self._hours_table[hours],
         )
-
-    def _make(self, idx: np.ndarray) -> list[IndexedStation]:
-        """Stations at these positions, from one NumPy call over the row records."""
-        kinds, streets, hours_table = self._kinds, self._streets, self._hours_table
-        sets = self._amenity_sets
-        out = []
-        for sid, lon, lat, kind, street, mask, hours in self._rows[idx].tolist():
-            amenities = sets.get(mask)
-            if amenities is None:
-                amenities = frozenset(a for a, b in self._amenity_bits.items() if mask >> b & 1)
-                sets[mask] = amenities
-            out.append(
-                IndexedStation(
-                    sid.decode(),
-                    lon,
-                    lat,
-                    kinds[kind],
-                    None if street < 0 else streets[street],
-                    amenities,
-                    None if hours < 0 else hours_table[hours],
-                )
-            )
-        return out
 
     def ids(self) -> list[str]:
         """Every station's id, sorted."""
@@ -479,8 +470,12 @@ class StationIndex:
             return None
         inv = self._geod.inv
         lon, lat = point.lon, point.lat
-        hits = [Hit(s, inv(lon, lat, s.lon, s.lat)[2]) for s in self._make(loc[:k])]
-        hits.sort(key=_by_distance)
+        best = loc[:k]
+        lons, lats = self._lon[best].tolist(), self._lat[best].tolist()
+        ranked = sorted(
+            (inv(lon, lat, lons[j], lats[j])[2], pos) for j, pos in enumerate(best.tolist())
+        )
+        hits = [Hit(self, pos, distance) for distance, pos in ranked]
         if not hits or next_chord == math.inf:
             return hits
         if _lower_bound(next_chord, math.hypot(*q)) - _SLACK_M >= hits[-1].distance_m:
@@ -545,14 +540,13 @@ class StationIndex:
         hits: list[Hit] = []
         for j in order.tolist():
             i = int(idx[j])
-            s = self._station(i)
             if predicate is not None:
                 ok = verdicts.get(i)
                 if ok is None:
-                    ok = verdicts[i] = bool(predicate(s))
+                    ok = verdicts[i] = bool(predicate(self._station(i)))
                 if not ok:
                     continue
-            hits.append(Hit(s, float(dist[j])))
+            hits.append(Hit(self, i, float(dist[j])))
             if len(hits) == k:
                 break
         return hits
@@ -576,7 +570,3 @@ def _passes(check: np.ndarray, idx: np.ndarray) -> np.ndarray:
         return check[idx]
     pos = np.searchsorted(check, idx)
     return check[np.minimum(pos, len(check) - 1)] == idx
-
-
-def _by_distance(hit: Hit) -> float:
-    return hit.distance_m
