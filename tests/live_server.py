@@ -1,0 +1,166 @@
+"""The real thing for tests that need it: gunicorn with the shipped `gunicorn.conf.py` and
+several workers on a free port, and databases of their own to run it on.
+
+A test on PostgreSQL gets a database made for it on the server that
+STATIONFINDER_TEST_DATABASE_URL names (it is dropped afterwards; no other database on
+that server is touched), so that these tests can run beside other suites sharing the
+server. Without that variable, or when the server does not answer, the test is skipped
+with the reason, as the rest of the suite does.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+REPO = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("STATIONFINDER_TEST_DATABASE_URL") or None
+# The app gunicorn loads; another module only while create_app does not wire ops in.
+WSGI_APP = "stationfinder:create_app()"
+START_TIMEOUT_S = 90.0
+PROBES = 8  # readiness requests in flight at once, so that every worker gets some
+
+
+class Gunicorn:
+    """A gunicorn master with its workers on a free port of 127.0.0.1."""
+
+    def __init__(self, database_url: str, workers: int, log_path: Path, **settings: str) -> None:
+        self.port = free_port()
+        self.base_url = f"http://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.pids: set[str] = set()  # the workers seen ready
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("STATIONFINDER_", "WEB_"))}
+        env.pop("PORT", None)
+        env.update(
+            STATIONFINDER_DATABASE_URL=database_url,
+            STATIONFINDER_SECRET_KEY="live-server-test",
+            STATIONFINDER_RATE_LIMITS="false",
+        )
+        env.update({f"STATIONFINDER_{name.upper()}": value for name, value in settings.items()})
+        self._log = log_path.open("wb")
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn",
+                "-c", str(REPO / "gunicorn.conf.py"),
+                "--chdir", str(REPO),
+                "--workers", str(workers),
+                "--bind", f"127.0.0.1:{self.port}",
+                WSGI_APP,
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+
+    def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
+        """One request on a new connection (so the next may land on another worker)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.request("GET", path, headers={"Connection": "close"})
+            response = conn.getresponse()
+            return response.status, dict(response.getheaders()), response.read()
+        finally:
+            conn.close()
+
+    def wait_until_ready(self, workers: int) -> set[str]:
+        """The pids of `workers` workers that each answered /readyz with 200."""
+        deadline = time.monotonic() + START_TIMEOUT_S
+        ready: set[str] = set()
+        lock = threading.Lock()
+
+        def probe() -> None:
+            while len(ready) < workers and time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    return
+                try:
+                    status, headers, _ = self.get("/readyz")
+                except OSError:
+                    time.sleep(0.05)  # the master has not bound the port yet
+                    continue
+                if status == 200:
+                    with lock:
+                        ready.add(headers["X-Worker"])
+
+        with ThreadPoolExecutor(PROBES) as pool:
+            for future in [pool.submit(probe) for _ in range(PROBES)]:
+                future.result()
+        if len(ready) < workers:
+            raise AssertionError(
+                f"{len(ready)} of {workers} workers ready after {START_TIMEOUT_S:.0f} s "
+                f"(gunicorn exit code {self.process.poll()}):\n{self.log_tail()}"
+            )
+        self.pids = ready
+        return ready
+
+    def log_tail(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        self._log.close()
+
+
+@contextmanager
+def serving(database_url: str, workers: int, log_path: Path, **settings: str) -> Iterator[Gunicorn]:
+    """gunicorn on `database_url` with every worker ready; stopped on the way out.
+    `settings` are extra STATIONFINDER_* values by their lower-case name."""
+    server = Gunicorn(database_url, workers, log_path, **settings)
+    try:
+        server.wait_until_ready(workers)
+        yield server
+    finally:
+        server.stop()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def scratch_postgres(purpose: str) -> Iterator[str]:
+    """A new, empty database named sf_helper_<purpose>_<random> on the test server;
+    dropped afterwards. Skips the test when there is no server to use."""
+    if not PG_URL:
+        pytest.skip("STATIONFINDER_TEST_DATABASE_URL is not set (a PostgreSQL server to use)")
+    url = make_url(PG_URL)
+    name = f"sf_helper_{purpose}_{secrets.token_hex(4)}"
+    admin = create_engine(
+        url.set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 3},
+    )
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        admin.dispose()
+        pytest.skip(f"cannot make a database on the PostgreSQL server at {url.host}: {exc}")
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
