@@ -417,6 +417,12 @@ class StationIndex:
             radius_m = None
         if self._full is None:
             return []
+        if not amenities and kind is None and street is None and predicate is None:
+            if radius_m is None:  # the common query: skip the filters' bookkeeping
+                hits = self._nearest_plain(point, k, self._full, [])
+                if hits is not None:
+                    return hits
+            return self._nearest_filtered(point, k, self._full, [], predicate, radius_m)
 
         keys = [("amenity", a) for a in set(amenities)]
         if kind is not None:
