@@ -3,7 +3,7 @@
 (function () {
   "use strict";
   var cfgEl = document.getElementById("sf-config");
-  if (!cfgEl || !window.fetch || !window.Promise) return;
+  if (!cfgEl || !window.fetch || !window.Promise || !window.sfCoords) return;
   var cfg = JSON.parse(cfgEl.textContent);
   var t = cfg.t;
   var DATA_CACHE = "sf-data-v1"; /* the service worker keeps the registry here */
@@ -22,39 +22,8 @@
     return node;
   }
 
-  /* --- WGS-84 -> GCJ-02 (the published algorithm; tests compare it with geo/crs.py) --- */
-  var GCJ_A = 6378245.0;
-  var GCJ_EE = 0.00669342162296594323;
-
-  function gcjLat(x, y) {
-    var r = -100.0 + 2.0 * x + 3.0 * y + 0.2 * y * y + 0.1 * x * y + 0.2 * Math.sqrt(Math.abs(x));
-    r += (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0;
-    r += (20.0 * Math.sin(y * Math.PI) + 40.0 * Math.sin(y / 3.0 * Math.PI)) * 2.0 / 3.0;
-    r += (160.0 * Math.sin(y / 12.0 * Math.PI) + 320.0 * Math.sin(y * Math.PI / 30.0)) * 2.0 / 3.0;
-    return r;
-  }
-
-  function gcjLon(x, y) {
-    var r = 300.0 + x + 2.0 * y + 0.1 * x * x + 0.1 * x * y + 0.1 * Math.sqrt(Math.abs(x));
-    r += (20.0 * Math.sin(6.0 * x * Math.PI) + 20.0 * Math.sin(2.0 * x * Math.PI)) * 2.0 / 3.0;
-    r += (20.0 * Math.sin(x * Math.PI) + 40.0 * Math.sin(x / 3.0 * Math.PI)) * 2.0 / 3.0;
-    r += (150.0 * Math.sin(x / 12.0 * Math.PI) + 300.0 * Math.sin(x / 30.0 * Math.PI)) * 2.0 / 3.0;
-    return r;
-  }
-
-  /* [lon, lat] WGS-84 -> [lon, lat] GCJ-02; unchanged outside mainland China's box. */
-  function wgs2gcj(lon, lat) {
-    if (lon < 72.004 || lon > 137.8347 || lat < 0.8293 || lat > 55.8271) return [lon, lat];
-    var dLat = gcjLat(lon - 105.0, lat - 35.0);
-    var dLon = gcjLon(lon - 105.0, lat - 35.0);
-    var radLat = lat / 180.0 * Math.PI;
-    var magic = Math.sin(radLat);
-    magic = 1 - GCJ_EE * magic * magic;
-    var sqrtMagic = Math.sqrt(magic);
-    dLat = (dLat * 180.0) / ((GCJ_A * (1 - GCJ_EE)) / (magic * sqrtMagic) * Math.PI);
-    dLon = (dLon * 180.0) / (GCJ_A / sqrtMagic * Math.cos(radLat) * Math.PI);
-    return [lon + dLon, lat + dLat];
-  }
+  /* WGS-84 -> GCJ-02 lives in coords.js, shared with the council's maps. */
+  var wgs2gcj = window.sfCoords.wgs2gcj;
 
   function onTiles(lon, lat) {
     return cfg.tileCrs === "gcj02" ? wgs2gcj(lon, lat) : [lon, lat];

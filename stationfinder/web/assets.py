@@ -30,7 +30,7 @@ VENDOR: dict[str, ModuleType] = {
     "leaflet.markercluster": xstatic.pkg.leaflet_markercluster,
 }
 YEAR = 365 * 24 * 3600
-APP_FILES = ("app.css", "app.js", "icon.svg")
+APP_FILES = ("app.css", "coords.js", "app.js", "icon.svg")
 
 
 @bp.get("/static/vendor/<package>/<version>/<path:filename>")
