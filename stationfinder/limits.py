@@ -10,7 +10,10 @@ made here once, as Flask-Limiter documents, and bound to each app by `init_app`.
 
 from __future__ import annotations
 
-from flask import Flask, request
+import hashlib
+import hmac
+
+from flask import Flask, current_app, request
 from flask_limiter import Limiter
 
 
@@ -22,6 +25,17 @@ def device_and_address() -> str:
     """Key for per-device limits: the device id a page sends, plus the address."""
     device = request.headers.get("X-Device-Id") or request.cookies.get("sf_device") or "-"
     return f"{device[:64]}@{client_address()}"
+
+
+def hashed_device_and_address(device_key: str | None) -> str:
+    """Key for per-device limits where the device's id is a secret (the council's key
+    proves "my issues"): a keyed hash of it plus the address, so the counter store
+    (Redis) never holds the key itself. Without a key, the device is the address."""
+    if not device_key:
+        return f"-@{client_address()}"
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    digest = hmac.new(secret, b"ratelimit:" + device_key.encode(), hashlib.sha256).hexdigest()
+    return f"{digest[:32]}@{client_address()}"
 
 
 limiter = Limiter(key_func=client_address, headers_enabled=True)

@@ -1,4 +1,5 @@
-"""What the council's views share: the device key, errors as pages, template helpers."""
+"""What the council's views share: the device key, its rate-limit key, errors in the
+page's language, template helpers."""
 
 from __future__ import annotations
 
@@ -8,14 +9,15 @@ from typing import Any
 from flask import Response, current_app, g, request
 from markupsafe import Markup
 
-from .. import council
+from .. import council, photos
 from ..council import CATEGORY_BY_CODE, CouncilError
 from ..errors import ApiError
+from ..limits import hashed_device_and_address
 from ..privacy import hash_device_key, is_device_key, mask_phone
 from ..vocabulary import STREET_BY_NAME, STREET_NAMES
 from ..web.assets import asset_url
-from ..web.i18n import remember_choice, template_context
-from . import bp
+from ..web.i18n import current_lang, remember_choice, template_context
+from . import bp, messages
 
 KEY_COOKIE = "sf_council_key"
 KEY_HEADER = "X-Device-Key"
@@ -34,29 +36,75 @@ def device_key(*, create: bool = False) -> str | None:
     `create`, a device without one gets a new key (kept in the cookie when the page has
     no script to keep it in localStorage).
     """
-    for candidate in (
-        request.form.get("device_key"),
-        request.headers.get(KEY_HEADER),
-        request.cookies.get(KEY_COOKIE),
-    ):
-        if candidate:
-            if not is_device_key(candidate):
-                raise BadDeviceKey("the device key is not valid", field="device_key")
-            g.council_key = candidate
-            return candidate
+    candidate = _presented_key()
+    if candidate:
+        if not is_device_key(candidate):
+            raise BadDeviceKey(
+                error_message("device_key", "the device key is not valid"), field="device_key"
+            )
+        g.council_key = candidate
+        return candidate
     if create:
         g.council_key = secrets.token_hex(32)
         return str(g.council_key)
     return None
 
 
+def _presented_key() -> str | None:
+    """The key the request carries, in order of precedence: form, header, cookie."""
+    for candidate in (
+        request.form.get("device_key"),
+        request.headers.get(KEY_HEADER),
+        request.cookies.get(KEY_COOKIE),
+    ):
+        if candidate:
+            return candidate
+    return None
+
+
+def rate_limit_key() -> str:
+    """Flask-Limiter's key for the council's per-device limits: the council key's hash
+    and the address. A malformed key counts as no key (the view refuses it anyway), so
+    a forged value cannot open fresh counters."""
+    key = _presented_key()
+    return hashed_device_and_address(key if key and is_device_key(key) else None)
+
+
 def device_hash(key: str) -> str:
     return hash_device_key(key, str(current_app.config["SECRET_KEY"]))
+
+
+def page_lang() -> str:
+    """The courier's language on the public pages; staff pages stay Chinese."""
+    return "zh" if request.path.startswith("/staff") else current_lang()
+
+
+def error_message(field: str | None, message: str) -> str:
+    """A refused step's message in the page's language, with the council's limits."""
+    return messages.error_text(
+        page_lang(),
+        field,
+        message,
+        title_max=council.TITLE_MAX,
+        description_max=council.DESCRIPTION_MAX,
+        place_label_max=council.PLACE_LABEL_MAX,
+        addition_max=council.ADDITION_MAX,
+        flag_reason_max=council.FLAG_REASON_MAX,
+        photo_max_mb=photos.MAX_BYTES // (1024 * 1024),
+    )
 
 
 def public_error(exc: CouncilError) -> ApiError:
     code = {404: "not_found", 403: "forbidden"}.get(exc.status, "bad_request")
     return ApiError(exc.message, field=exc.field, status=exc.status, code=code)
+
+
+def courier_error(exc: CouncilError) -> ApiError:
+    """public_error in the courier's words (staff pages keep the council's own message,
+    which names exactly what was refused)."""
+    error = public_error(exc)
+    error.message = error_message(exc.field, exc.message)
+    return error
 
 
 def _street_en(name: str | None) -> str:
@@ -68,8 +116,14 @@ def _street_en(name: str | None) -> str:
 def _context() -> dict[str, Any]:
     from ..staff.auth import current_staff
 
+    lang = page_lang()
     return {
         **template_context(),
+        "ct": messages.catalogue(lang),
+        "cv": messages.labels(lang),
+        "council_js_text": messages.script_text(lang),
+        "category_label": lambda c: c.en if lang == "en" else c.zh,
+        "street_label": lambda name: (_street_en(name) or name) if lang == "en" else name,
         "asset_url": asset_url,
         "current_staff": current_staff(),
         "categories": council.CATEGORIES,

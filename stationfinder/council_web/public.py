@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask_limiter import RateLimitExceeded
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
@@ -18,22 +19,47 @@ from werkzeug.wrappers import Response as BaseResponse
 from .. import council, council_meetings, council_similar, photos
 from ..council import CouncilError, Place
 from ..db import get_session
+from ..errors import error_body
 from ..geo.point import Point
-from ..limits import device_and_address, limiter
+from ..limits import limiter
 from ..models import Station
 from ..vocabulary import STREET_NAMES
 from . import bp
 from .calendar import meeting_ics
-from .common import device_hash, device_key, public_error
+from .common import (
+    courier_error,
+    device_hash,
+    device_key,
+    error_message,
+    page_lang,
+    rate_limit_key,
+)
+from .messages import catalogue
+from .place_map import leaflet_urls, map_config
 
+# Per device (the council key's hash, plus the address: see common.rate_limit_key) ...
 RAISE_LIMIT = "5 per hour;20 per day"
 BACK_LIMIT = "60 per hour"
 FLAG_LIMIT = "20 per hour"
+# ... and per address whatever keys it sends, so that minting keys buys nothing. Many
+# couriers may share one address (a station's Wi-Fi, a carrier's NAT), hence the room.
+RAISE_ADDRESS_LIMIT = "60 per day"
+BACK_ADDRESS_LIMIT = "600 per hour"
+FLAG_ADDRESS_LIMIT = "200 per hour"
 
 
 def _stations() -> list[Station]:
     query = select(Station).where(Station.active).order_by(Station.street, Station.name)
     return list(get_session().scalars(query))
+
+
+def _shown_point(form: Any) -> Point | None:
+    """The point a re-shown form carries, to put the pin back where it was; None when
+    there is none or it is not a number."""
+    try:
+        return _point(form)
+    except CouncilError:
+        return None
 
 
 def _point(form: Any) -> Point | None:
@@ -72,8 +98,8 @@ def board() -> str:
 
 
 @bp.route("/council/new", methods=["GET", "POST"])
-@limiter.limit(RAISE_LIMIT, key_func=device_and_address, methods=["POST"])
-@limiter.limit("60 per day", methods=["POST"])  # per address, whatever the device says
+@limiter.limit(RAISE_LIMIT, key_func=rate_limit_key, methods=["POST"])
+@limiter.limit(RAISE_ADDRESS_LIMIT, methods=["POST"])
 def new_issue() -> str | BaseResponse | tuple[str, int]:
     form = request.form
     errors: dict[str, str] = {}
@@ -121,19 +147,39 @@ def new_issue() -> str | BaseResponse | tuple[str, int]:
                     url_for("council.issue_page", number=council.work_order_number(issue), raised=1)
                 )
         except CouncilError as exc:
-            errors[exc.field or "form"] = exc.message
+            errors[exc.field or "form"] = error_message(exc.field, exc.message)
         except photos.PhotoError as exc:
-            errors["photo"] = str(exc)
-    html = render_template(
+            errors["photo"] = error_message("photo", str(exc))
+    return _new_issue_page(errors, similar), 400 if errors else 200
+
+
+def _new_issue_page(errors: dict[str, str], similar: list[council_similar.Similar]) -> str:
+    """The form, with what the courier typed and the pin where they put it."""
+    return render_template(
         "council/new.html",
-        form=form,
+        form=request.form,
         errors=errors,
         similar=similar,
         stations=_stations(),
         photo_max_mb=photos.MAX_BYTES // (1024 * 1024),
         limits={"title": council.TITLE_MAX, "description": council.DESCRIPTION_MAX},
+        place_map=map_config(_shown_point(request.form)),
+        leaflet=leaflet_urls(),
     )
-    return html, 400 if errors else 200
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many(exc: RateLimitExceeded) -> Response | tuple[str, int]:
+    """Over a limit: the raise form comes back with what was typed and the reason; other
+    steps answer the one error shape (JSON) or the error page, in the courier's words."""
+    words = catalogue(page_lang())
+    if request.accept_mimetypes.best == "application/json":
+        response = current_app.json.response(error_body("rate_limited", words["rate_limited"]))
+        response.status_code = 429
+        return response
+    if request.endpoint == "council.new_issue":
+        return _new_issue_page({"form": words["rate_limited_form"]}, []), 429
+    return render_template("error.html", status=429, message=words["rate_limited"]), 429
 
 
 def _issue_or_404(number: str) -> council.CouncilIssue:
@@ -154,8 +200,11 @@ def issue_page(number: str) -> str | BaseResponse:
         )
     key = device_key()
     hashed = device_hash(key) if key else None
+    shown = issue.lon is not None and issue.lat is not None and not issue.hidden
     return render_template(
         "council/issue.html",
+        place_map=map_config(Point(issue.lon, issue.lat)) if shown else None,
+        leaflet=leaflet_urls() if shown else None,
         issue=issue,
         events=council.story(session, issue),
         meetings=council_meetings.issue_meetings(session, issue.id),
@@ -204,7 +253,7 @@ def _courier_step(number: str, step: str) -> BaseResponse:
                 )
                 outcome = "rated"
     except CouncilError as exc:
-        raise public_error(exc) from None
+        raise courier_error(exc) from None
     except IntegrityError:  # the same device tapped twice at once: the first one counted
         session.rollback()
         issue = council.survivor(session, council.find_issue(session, number))
@@ -218,25 +267,29 @@ def _courier_step(number: str, step: str) -> BaseResponse:
 
 
 @bp.post("/council/issues/<number>/back")
-@limiter.limit(BACK_LIMIT, key_func=device_and_address)
+@limiter.limit(BACK_LIMIT, key_func=rate_limit_key)
+@limiter.limit(BACK_ADDRESS_LIMIT)
 def back(number: str) -> BaseResponse:
     return _courier_step(number, "back")
 
 
 @bp.post("/council/issues/<number>/flag")
-@limiter.limit(FLAG_LIMIT, key_func=device_and_address)
+@limiter.limit(FLAG_LIMIT, key_func=rate_limit_key)
+@limiter.limit(FLAG_ADDRESS_LIMIT)
 def flag(number: str) -> BaseResponse:
     return _courier_step(number, "flag")
 
 
 @bp.post("/council/issues/<number>/add")
-@limiter.limit(RAISE_LIMIT, key_func=device_and_address)
+@limiter.limit(RAISE_LIMIT, key_func=rate_limit_key)
+@limiter.limit(RAISE_ADDRESS_LIMIT)
 def add(number: str) -> BaseResponse:
     return _courier_step(number, "add")
 
 
 @bp.post("/council/issues/<number>/rate")
-@limiter.limit(FLAG_LIMIT, key_func=device_and_address)
+@limiter.limit(FLAG_LIMIT, key_func=rate_limit_key)
+@limiter.limit(FLAG_ADDRESS_LIMIT)
 def rate(number: str) -> BaseResponse:
     return _courier_step(number, "rate")
 

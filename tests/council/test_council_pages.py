@@ -88,21 +88,23 @@ def test_similar_issues_are_offered_before_sending(
 
 
 @pytest.mark.parametrize(
-    ("fields", "message"),
+    ("fields", "where", "message"),
     [
-        ({"description": ""}, "description is required"),
-        ({"description": "长" * 100_000}, "longer than"),
-        ({"category": "parcels"}, "category"),
-        ({"lon": "120.15", "lat": "30.25"}, "outside"),
-        ({"lon": "abc", "lat": "30.25"}, "position"),
-        ({"phone": "x" * 30}, "phone"),
+        ({"description": ""}, "error-description", "请填写具体情况，最多 2000 字。"),
+        ({"description": "长" * 100_000}, "error-description", "请填写具体情况，最多 2000 字。"),
+        ({"category": "parcels"}, "error-category", "请从列表中选择分类。"),
+        ({"lon": "120.15", "lat": "30.25"}, "error-place", "这个地点不在钱塘区。"),
+        ({"lon": "abc", "lat": "30.25"}, "error-place", "位置无效"),
+        ({"phone": "x" * 30}, "error-phone", "电话号码不正确。"),
     ],
 )
 def test_bad_input_gets_a_message_and_writes_nothing(
-    council_app: Flask, courier: FlaskClient, fields: dict[str, str], message: str
+    council_app: Flask, courier: FlaskClient, fields: dict[str, str], where: str, message: str
 ) -> None:
     status, page, number = raise_issue(courier, **fields)
-    assert status == 400 and not number and message in page
+    assert status == 400 and not number
+    shown = re.search(rf'data-testid="{where}">([^<]*)<', page)
+    assert shown and message in shown.group(1), page
     assert _count(council_app, CouncilIssue) == 0 and _count(council_app, IssueEvent) == 0
 
 

@@ -1,10 +1,17 @@
-/* 小哥议事厅: the device's private key, "use my position", and "my issues".
+/* 小哥议事厅: the device's private key, the place of an issue (my position, or a pin on
+ * the map), the issue's place map, "my issues" and printing.
  *
  * The key is 32 random bytes kept in localStorage; forms send it as device_key. The
- * server stores only a keyed hash of it, so the key itself is what proves "my issues". */
+ * server stores only a keyed hash of it, so the key itself is what proves "my issues".
+ *
+ * Maps are progressive enhancement: without this script (or Leaflet) the form works with
+ * a station or a description of the place. Positions in the form are WGS-84, as stored;
+ * the maps are drawn in the tiles' system (GCJ-02 for Amap), so coords.js converts each
+ * way. Strings come from the page (data-council-text), in its language. */
 (function () {
   "use strict";
   var STORE = "sf-council-key";
+  var text = {};
 
   function newKey() {
     var bytes = new Uint8Array(32);
@@ -32,22 +39,95 @@
     Array.prototype.forEach.call(fields, function (field) { field.value = key; });
   }
 
-  function locateButton() {
-    var button = document.querySelector("[data-locate]");
-    if (!button) return;
-    var status = document.querySelector("[data-locate-status]");
-    var form = button.form;
+  /* Draws a place map from its data-map-config; returns what the picker needs. */
+  function drawMap(el) {
+    var cfg = JSON.parse(el.getAttribute("data-map-config"));
+    var crs = cfg.tileCrs;
+    function shown(lon, lat) {
+      var p = window.sfCoords.toTiles(crs, lon, lat);
+      return L.latLng(p[1], p[0]);
+    }
+    var start = cfg.point || cfg.centre;
+    var map = L.map(el, {scrollWheelZoom: false})
+      .setView(shown(start[0], start[1]), cfg.point ? cfg.pointZoom : cfg.zoom);
+    L.tileLayer(cfg.tileUrl, {
+      subdomains: cfg.subdomains, attribution: cfg.attribution, maxZoom: cfg.maxZoom
+    }).addTo(map);
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
+    var marker = cfg.point ? L.marker(shown(cfg.point[0], cfg.point[1]), {alt: text.map_label}).addTo(map) : null;
+    window.stationfinderCouncilMap = map;  /* for the browser tests, as on the other maps */
+    return {map: map, crs: crs, shown: shown, marker: function (at) {
+      if (at === null) { if (marker) map.removeLayer(marker); marker = null; return; }
+      if (marker) marker.setLatLng(at); else marker = L.marker(at, {alt: text.map_label}).addTo(map);
+    }};
+  }
+
+  function mapsReady() { return !!(window.L && window.sfCoords); }
+
+  /* The raise form's place: my position or a pin, both into the hidden lon/lat. */
+  function placePicker() {
+    var form = document.querySelector("[data-testid=raise-form]");
+    if (!form) return;
+    var status = form.querySelector("[data-locate-status]");
+    var box = form.querySelector("[data-place-pick]");
+    var clear = form.querySelector("[data-clear-place]");
+    var picked = null;
+
+    function fill(lon, lat, message) {
+      form.elements.lon.value = lon.toFixed(6);
+      form.elements.lat.value = lat.toFixed(6);
+      status.textContent = message;
+      if (clear) clear.hidden = false;
+      if (picked) {
+        var at = picked.shown(lon, lat);
+        picked.marker(at);
+        picked.map.setView(at, Math.max(picked.map.getZoom(), 16));
+      }
+    }
+
+    if (box && mapsReady()) {
+      box.hidden = false;
+      picked = drawMap(box.querySelector("[data-place-map]"));
+      if (form.elements.lon.value && form.elements.lat.value) {
+        status.textContent = text.place_set;
+        if (clear) clear.hidden = false;
+      }
+      picked.map.on("click", function (e) {
+        // A tap is in the tiles' system; the form takes WGS-84.
+        var wgs = window.sfCoords.fromTiles(picked.crs, e.latlng.lng, e.latlng.lat);
+        form.elements.lon.value = wgs[0].toFixed(6);
+        form.elements.lat.value = wgs[1].toFixed(6);
+        picked.marker(e.latlng);
+        status.textContent = text.pinned;
+        if (clear) clear.hidden = false;
+      });
+      clear.addEventListener("click", function () {
+        form.elements.lon.value = "";
+        form.elements.lat.value = "";
+        picked.marker(null);
+        status.textContent = "";
+        clear.hidden = true;
+      });
+    }
+
+    var button = form.querySelector("[data-locate]");
     if (!navigator.geolocation) { button.hidden = true; return; }
     button.addEventListener("click", function () {
-      status.textContent = "正在定位…";
+      status.textContent = text.locating;
       navigator.geolocation.getCurrentPosition(function (position) {
         // Browsers give WGS-84, which is what the server stores.
-        form.elements.lon.value = position.coords.longitude.toFixed(6);
-        form.elements.lat.value = position.coords.latitude.toFixed(6);
-        status.textContent = "已定位";
-      }, function () { status.textContent = "无法定位，请选择站点或填写地点说明。"; },
+        fill(position.coords.longitude, position.coords.latitude, text.located);
+      }, function () { status.textContent = text.locate_failed; },
       {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
     });
+  }
+
+  /* An issue's page: where it is, read only. */
+  function placeMap() {
+    var el = document.querySelector("[data-testid=place-map]");
+    if (!el || !mapsReady()) return;
+    el.hidden = false;
+    drawMap(el);
   }
 
   function myIssues(hadKey) {
@@ -64,8 +144,11 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     var hadKey = !!storedKey();
+    var holder = document.querySelector("[data-council-text]");
+    if (holder) text = JSON.parse(holder.getAttribute("data-council-text"));
     fillKeys();
-    locateButton();
+    placePicker();
+    placeMap();
     myIssues(hadKey);
     printButton();
   });
