@@ -112,9 +112,7 @@ def test_a_pin_fills_the_form_in_wgs84_and_the_issue_shows_it(
     _no_violation(page, "the issue's page")
 
 
-def test_my_position_moves_the_pin_and_english_says_so(
-    live_server: Any, open_context: Any
-) -> None:
+def test_my_position_moves_the_pin_and_english_says_so(live_server: Any, open_context: Any) -> None:
     here = Point(120.3512, 30.3108)  # WGS-84, as a phone's GPS gives it
     page = _page(
         open_context,
