@@ -33,7 +33,7 @@ candidates, fetching more until k stations pass.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -153,13 +153,13 @@ class StationTable:
 
     def append(
         self,
-        ids: list[str],
-        lon: list[float],
-        lat: list[float],
-        kind: list[int],
-        street: list[int],
-        amenities: list[int],
-        hours: list[int],
+        ids: Sequence[str],
+        lon: Sequence[float],
+        lat: Sequence[float],
+        kind: Sequence[int] | np.ndarray,
+        street: Sequence[int] | np.ndarray,
+        amenities: Sequence[int] | np.ndarray,
+        hours: Sequence[int] | np.ndarray,
     ) -> None:
         """One chunk of stations, each column already coded."""
         if not ids:
