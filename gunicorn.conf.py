@@ -50,6 +50,18 @@ control_socket_disable = True  # requests are short and CPU-bound; nothing await
 # import time, paid once, and it keeps a restart (max_requests below) equally clean.
 preload_app = False
 
+
+def _import_app_code() -> None:
+    """The app's modules (only modules: no app, engine or socket) are imported here in the
+    master, so a worker forked from it skips ~1 s of imports, at start and when one is
+    replaced. Upgrading the code therefore needs a restart of the master, not a HUP."""
+    import stationfinder
+
+    stationfinder.import_modules()
+
+
+_import_app_code()
+
 # A worker that has not answered in this long is killed and replaced. The slowest thing
 # a worker does is build its index at start (~2 s at 400,000 stations).
 timeout = 30

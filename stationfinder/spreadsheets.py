@@ -20,7 +20,8 @@ checked so that a small upload cannot expand into gigabytes.
 
 Written files open in Excel as they are: CSV carries a BOM, and text that Excel would
 run as a formula (`=`, `+`, `-`, `@` first) is written as text (XLSX) or behind an
-apostrophe (CSV), which reading removes again. No Flask here.
+apostrophe (CSV), which reading removes again. No Flask here. openpyxl is imported
+where a workbook is read or written: at the top it cost ~0.3 s of every worker's start.
 """
 
 from __future__ import annotations
@@ -32,11 +33,6 @@ import zipfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from xml.etree import ElementTree
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
 
 from .models import Station
 from .registry import (
@@ -146,6 +142,8 @@ def _not_utf8_message(data: bytes) -> str:
 
 def read_xlsx(data: bytes) -> list[dict[str, Any]]:
     """Rows from the first worksheet of an Excel workbook; formulas and merged cells refused."""
+    from openpyxl import load_workbook
+
     archive = _open_zip(data)
     sheet_path = _first_sheet_path(archive)
     merged = _merged_ranges(archive, sheet_path)
@@ -220,6 +218,8 @@ def _merged_ranges(archive: zipfile.ZipFile, sheet_path: str) -> list[str]:
 
 
 def _refuse_formulas(rows: Iterable[Sequence[Any]]) -> None:
+    from openpyxl.worksheet.formula import ArrayFormula, DataTableFormula
+
     for row in rows:
         for cell in row:
             value = getattr(cell, "value", None)
@@ -233,6 +233,8 @@ def _refuse_formulas(rows: Iterable[Sequence[Any]]) -> None:
 
 
 def _sheet_rows(records: Iterator[Sequence[Any]]) -> list[dict[str, Any]]:
+    from openpyxl.utils import get_column_letter
+
     header = next(records, None)
     if header is None or not any(_present(v) for v in header):
         raise SpreadsheetError("the sheet is empty; row 1 must hold the column names")
@@ -384,6 +386,10 @@ def _escape(value: str) -> str:
 
 def export_xlsx(stations: Iterable[Station], *, english: bool = False) -> bytes:
     """The registry as an Excel workbook with one sheet; every text cell stays text."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook()
     sheet = book.active
     assert sheet is not None
