@@ -238,6 +238,8 @@ def read_geojson(data: bytes | str) -> list[dict[str, Any]]:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RegistryError(f"not a JSON file: {exc}") from None
+    except RecursionError:  # a few hundred kilobytes of "[[[[..." (a 500 otherwise)
+        raise RegistryError("not a GeoJSON file: it is nested too deeply") from None
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
         raise RegistryError("not a GeoJSON FeatureCollection")
     features = document.get("features")

@@ -1,5 +1,8 @@
 """Station photos: a courier sees a small clean picture; what the phone hid in the file
-(GPS position, camera) is gone; what is not an image, or too big, is refused."""
+(GPS position, camera) is gone; what is not an image, or too big, is refused.
+
+Hostile files (scripts named .jpg, SVG, polyglots, decompression bombs, path tricks in
+the file name) are tried through every upload form in tests/security/test_uploads.py."""
 
 from __future__ import annotations
 
@@ -84,9 +87,7 @@ def test_transparency_is_kept_as_webp() -> None:
     [
         (b"", "empty"),
         (b"GIF89a not really", "not a JPEG, PNG or WebP"),
-        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "not a JPEG, PNG or WebP"),
         (phone_photo(400, 300)[:600], "damaged"),
-        (png_claiming(50_000, 50_000), "pixels"),
         (png_claiming(7_000, 7_000), "pixels"),  # below Pillow's own limit, above ours
     ],
 )
@@ -183,19 +184,6 @@ def test_a_photo_uploaded_with_an_edit_is_served_clean_and_cacheable(
     assert app.test_client().get("/photos/nothing-here").status_code == 404
     history = staff.get(f"/staff/stations/{OWN}/history").get_data(as_text=True)
     assert photo_id in history
-
-
-def test_a_file_that_is_not_an_image_changes_nothing(app: Flask, staff: FlaskClient) -> None:
-    data = _edit_data(staff, app, (io.BytesIO(b"MZ\x90\x00 an executable"), "front.jpg"))
-    data["address"] = "this must not be saved"
-    response = staff.post(
-        f"/staff/stations/{OWN}/edit", data=data, content_type="multipart/form-data"
-    )
-    assert response.status_code == 400
-    assert "not a JPEG, PNG or WebP image" in response.get_data(as_text=True)
-    assert _photo_count(app) == 0
-    with session_scope(app) as session:
-        assert session.get(Station, OWN).version == 1
 
 
 def test_a_50_mb_upload_is_413_and_changes_nothing(app: Flask, staff: FlaskClient) -> None:
