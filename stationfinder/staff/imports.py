@@ -20,6 +20,7 @@ of their subdistrict only (the rest of the district is taken as it stands).
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -263,7 +264,15 @@ def _upload(form: ImportForm) -> tuple[bytes, str]:
         raise RequestEntityTooLarge(
             f"the file is larger than {IMPORT_MAX_BYTES // (1024 * 1024)} MB"
         )
-    return data, storage.filename or ""
+    return data, _label(storage.filename or "")
+
+
+def _label(filename: str) -> str:
+    """The uploaded file's name as the preview and the history show it: its last part,
+    without control characters (a NUL is a 500 in PostgreSQL text). Nothing is stored
+    under it; it is only a label."""
+    last = re.split(r"[/\\]", filename)[-1]
+    return re.sub(r"[\x00-\x1f\x7f]", "", last)
 
 
 def _preview(

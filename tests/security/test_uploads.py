@@ -121,6 +121,7 @@ HOSTILE_NAMES = {
     "absolute": f"/tmp/{MARK}.png",
     "windows-absolute": f"C:\\Windows\\Temp\\{MARK}.png",
     "nul": f"{MARK}.png\x00.php",
+    "nul-before-extension": f"../{MARK}\x00.csv",
     "long": "a" * 5000 + ".png",
     "fullwidth-dots": f"．．／．．／{MARK}.png",
     "one-dot-leader": f"\u2024\u2024/\u2024\u2024/{MARK}.png",
@@ -414,6 +415,12 @@ def test_an_import_with_a_hostile_name_writes_no_file_and_no_500(
         applied = _confirm_import(app, response)
         assert applied.status_code == 200, applied.get_data(as_text=True)
         assert _count(app, Station) == stations + 1
+        with session_scope(app) as session:
+            reason = session.scalars(
+                select(StationRevision.reason).where(StationRevision.station_id == "QT-XS-900")
+            ).one()
+        # The history names the file by its last part, without control characters.
+        assert reason == f"import {MARK}.csv", reason
     else:
         assert response.status_code == 400
         assert "choose a .xlsx, .csv or .geojson file" in page
