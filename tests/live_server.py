@@ -43,14 +43,7 @@ class Gunicorn:
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.pids: set[str] = set()  # the workers seen ready
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("STATIONFINDER_", "WEB_"))}
-        env.pop("PORT", None)
-        env.update(
-            STATIONFINDER_DATABASE_URL=database_url,
-            STATIONFINDER_SECRET_KEY="live-server-test",
-            STATIONFINDER_RATE_LIMITS="false",
-        )
-        env.update({f"STATIONFINDER_{name.upper()}": value for name, value in settings.items()})
+        env = server_env(database_url, **settings)
         self._log = log_path.open("wb")
         self.process = subprocess.Popen(
             [
@@ -119,6 +112,20 @@ class Gunicorn:
             self.process.kill()
             self.process.wait(timeout=10)
         self._log.close()
+
+
+def server_env(database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of an app process on `database_url` with rate limits off, none of
+    the developer's own STATIONFINDER_* settings; `settings` by lower-case name."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STATIONFINDER_", "WEB_"))}
+    env.pop("PORT", None)
+    env.update(
+        STATIONFINDER_DATABASE_URL=database_url,
+        STATIONFINDER_SECRET_KEY="live-server-test",
+        STATIONFINDER_RATE_LIMITS="false",
+    )
+    env.update({f"STATIONFINDER_{name.upper()}": value for name, value in settings.items()})
+    return env
 
 
 @contextmanager
