@@ -222,24 +222,27 @@ def test_couriers_raising_and_backing_at_once_lose_and_double_nothing(
                 browsers.append(local.browser)
         return local.browser  # type: ignore[no-any-return]
 
-    with ThreadPoolExecutor(THREADS) as pool:
-        numbers = list(pool.map(lambda n: _raise(browser(), n), range(ISSUES)))
-
     order, expected = _backings(random.Random(7))
 
-    def back(b: Backing) -> tuple[int, str]:
-        me = browser()
-        me.token = me.token or me.csrf(f"/council/issues/{numbers[b.issue]}")
-        response = me.post(
-            f"/council/issues/{numbers[b.issue]}/back",
-            data={"csrf_token": me.token, "device_key": b.device},
-            headers={"Accept": "application/json"},
-        )
-        assert response.status_code == 200, (response.status_code, response.text[:500])
-        return b.issue, response.json()["status"]
-
+    # One pool: the raises are queued first, so that a backing waiting for its issue's
+    # number never holds up a raise, and the first backings overlap the last raises.
     with ThreadPoolExecutor(THREADS) as pool:
+        raised = [pool.submit(lambda n=n: _raise(browser(), n)) for n in range(ISSUES)]
+
+        def back(b: Backing) -> tuple[int, str]:
+            number = raised[b.issue].result()
+            me = browser()
+            me.token = me.token or me.csrf(f"/council/issues/{number}")
+            response = me.post(
+                f"/council/issues/{number}/back",
+                data={"csrf_token": me.token, "device_key": b.device},
+                headers={"Accept": "application/json"},
+            )
+            assert response.status_code == 200, (response.status_code, response.text[:500])
+            return b.issue, response.json()["status"]
+
         outcomes = list(pool.map(back, order))
+        numbers = [future.result() for future in raised]
     elapsed = time.monotonic() - started
 
     statuses = Counter(s for b in browsers for s in b.statuses)
@@ -362,6 +365,8 @@ def test_two_staff_saving_one_station_at_once_cannot_both_win(
             json={"properties": {"address": address}, "reason": f"round {r}"},
             headers={"Authorization": f"Bearer {tokens[name]}", "If-Match": etag},
         )
+        if response.status_code == 412:
+            assert response.json()["error"]["code"] == "precondition_failed"
         return response.status_code, address
 
     for r in range(ROUNDS):
@@ -375,6 +380,8 @@ def test_two_staff_saving_one_station_at_once_cannot_both_win(
 
     def form_save(name: str, form: dict[str, Any]) -> tuple[int, str]:
         response = people[name].post(f"/staff/stations/{STATION}/edit", data=form)
+        if response.status_code == 409:  # theirs shown beside yours
+            assert 'data-testid="conflict"' in response.text and form["address"] in response.text
         return response.status_code, str(form["address"])
 
     # The edit page: both opened it at the same version, both press 保存.
