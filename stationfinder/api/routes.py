@@ -14,7 +14,7 @@ from ..geo import crs
 from ..geo.point import CRS, Point
 from ..locator import nearest_stations_json
 from ..vocabulary import AMENITIES, AMENITY_CODES, KIND_NAMES, KINDS, STREET_NAMES, STREETS
-from . import bp, params
+from . import bp, compression, params
 from .openapi import openapi_document
 
 
@@ -91,7 +91,7 @@ def nearest() -> Response:
         + features
         + "}"
     )
-    return current_app.response_class(body, mimetype=current_app.json.mimetype)  # type: ignore[attr-defined]
+    return compression.json_response(body, current_app.json.mimetype)  # type: ignore[attr-defined]
 
 
 @bp.get("/stations/<station_id>")

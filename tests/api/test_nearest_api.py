@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
+import sys
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import brotli
 import numpy as np
 import pytest
 from flask.testing import FlaskClient
@@ -16,6 +20,11 @@ from pyproj import Geod
 from stationfinder import hours
 from stationfinder.geo import crs
 from stationfinder.geo.point import CRS, Point
+
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:
+    from backports import zstd
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 JINSHA_LAKE = (120.318, 30.305)  # lon, lat (WGS-84)
@@ -206,3 +215,30 @@ def test_bad_input_is_a_400_naming_the_field(
     error = response.get_json()["error"]
     assert error["field"] == field
     assert error["code"] and error["message"]
+
+
+@pytest.mark.parametrize(
+    ("accept", "encoding"),
+    [
+        ("gzip, deflate, br, zstd", "zstd"),  # Chrome on Android
+        ("gzip, deflate, br", "br"),  # a browser without zstd: Flask-Compress's choice
+        ("gzip", "gzip"),
+        ("zstd;q=0, gzip", "gzip"),  # refused explicitly
+        ("identity", None),
+    ],
+)
+def test_the_answer_is_compressed_as_the_phone_accepts_and_reads_back_the_same(
+    client: FlaskClient, accept: str, encoding: str | None
+) -> None:
+    url = "/api/v1/stations/nearest?lat=30.30&lon=120.35&k=10&at=2026-11-30T12:00:00%2B08:00"
+    plain = client.get(url, headers={"Accept-Encoding": "identity"})
+    response = client.get(url, headers={"Accept-Encoding": accept})
+    assert response.status_code == 200
+    assert response.headers.get("Content-Encoding") == encoding
+    assert "Accept-Encoding" in response.headers.get("Vary", "")
+    decode = {"zstd": zstd.decompress, "br": brotli.decompress, "gzip": gzip.decompress}
+    data = decode[encoding](response.data) if encoding else response.data
+    assert json.loads(data) == json.loads(plain.data)
+    if encoding:
+        assert len(response.data) < len(plain.data) / 3
+        assert int(response.headers["Content-Length"]) == len(response.data)
