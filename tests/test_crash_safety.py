@@ -151,6 +151,11 @@ def _kill_while_writing(engine: Engine, process: subprocess.Popen[bytes]) -> boo
     mid_write = writing(engine) and process.poll() is None
     os.kill(process.pid, signal.SIGKILL)
     process.wait(timeout=30)
+    # Its transaction goes with it: the lock is released, the server rolls it back.
+    deadline = time.monotonic() + 10
+    while writing(engine):
+        assert time.monotonic() < deadline, "the killed process's transaction lingers"
+        time.sleep(0.02)
     return mid_write and process.returncode == -signal.SIGKILL
 
 
