@@ -23,8 +23,11 @@ document.addEventListener("securitypolicyviolation", function (e) {
   window.__csp.push(e.violatedDirective + " " + e.blockedURI + " " + (e.sample || ""));
 });
 """
+# Polled with page.evaluate (poll_until): wait_for_function's polling evaluates strings
+# in the page, which the policy refuses ('unsafe-eval').
 MAP_READY = (
-    "window.stationfinderCouncilMap && document.querySelector('[data-testid={0}] .leaflet-tile')"
+    "!!(window.stationfinderCouncilMap"
+    " && document.querySelector('[data-testid={0}] .leaflet-tile'))"
 )
 CATCH_TAP = """() => window.stationfinderCouncilMap.once("click", e => {
   window.__tap = [e.containerPoint.x, e.containerPoint.y];
@@ -72,7 +75,7 @@ def test_a_pin_fills_the_form_in_wgs84_and_the_issue_shows_it(
 ) -> None:
     page = _page(open_context)
     page.goto(f"{live_server.url}/council/new")
-    page.wait_for_function(MAP_READY.format("pick-map"))
+    poll_until(page, MAP_READY.format("pick-map"))
     page.evaluate(f"window.stationfinderCouncilMap.setZoom({ZOOM}, {{animate: false}})")
     poll_until(page, f"window.stationfinderCouncilMap.getZoom() === {ZOOM}")
 
@@ -105,14 +108,16 @@ def test_a_pin_fills_the_form_in_wgs84_and_the_issue_shows_it(
         assert issue.street == "河庄街道"
     assert (stored.lon, stored.lat) == (lon, lat)
 
-    page.wait_for_function(MAP_READY.format("place-map"))
+    poll_until(page, MAP_READY.format("place-map"))
     page.locator("[data-testid=place-map] .leaflet-marker-icon").wait_for()
     drawn = crs.from_wgs84(stored, CRS.GCJ02)
     assert page.evaluate(MARKERS) == [pytest.approx([drawn.lon, drawn.lat], abs=1e-9)]
     _no_violation(page, "the issue's page")
 
 
-def test_my_position_moves_the_pin_and_english_says_so(live_server: Any, open_context: Any) -> None:
+def test_my_position_moves_the_pin_and_english_says_so(
+    live_server: Any, open_context: Any, poll_until: Any
+) -> None:
     here = Point(120.3512, 30.3108)  # WGS-84, as a phone's GPS gives it
     page = _page(
         open_context,
@@ -120,7 +125,7 @@ def test_my_position_moves_the_pin_and_english_says_so(live_server: Any, open_co
         permissions=["geolocation"],
     )
     page.goto(f"{live_server.url}/council/new?lang=en")
-    page.wait_for_function(MAP_READY.format("pick-map"))
+    poll_until(page, MAP_READY.format("pick-map"))
     assert page.locator("legend").inner_text() == "Place (optional)"
     assert page.get_by_text("Or tap the map to drop a pin").is_visible()
 
@@ -143,7 +148,9 @@ def _form_point_text(page: Any) -> tuple[str, str]:
     return page.get_by_test_id("lon").input_value(), page.get_by_test_id("lat").input_value()
 
 
-def test_the_pages_inverse_agrees_with_the_servers(live_server: Any, open_context: Any) -> None:
+def test_the_pages_inverse_agrees_with_the_servers(
+    live_server: Any, open_context: Any, poll_until: Any
+) -> None:
     """coords.js's GCJ-02 -> WGS-84 against geo/crs.py's, over the district and beyond
     (outside the GCJ-02 box both leave a point as it is), within the centimetre that
     geo/crs.py promises (1e-7 degrees; the two stop iterating at different steps)."""
@@ -153,7 +160,7 @@ def test_the_pages_inverse_agrees_with_the_servers(live_server: Any, open_contex
     ]
     page = _page(open_context)
     page.goto(f"{live_server.url}/council/new")
-    page.wait_for_function("window.sfCoords")
+    poll_until(page, "!!window.sfCoords")
     seen = page.evaluate("ps => ps.map(p => window.sfCoords.gcj2wgs(p[0], p[1]))", points)
     for (lon, lat), (js_lon, js_lat) in zip(points, seen, strict=True):
         wgs = crs.to_wgs84(Point(lon, lat, CRS.GCJ02))

@@ -73,35 +73,29 @@
     var clear = form.querySelector("[data-clear-place]");
     var picked = null;
 
-    function fill(lon, lat, message) {
+    /* Into the form (WGS-84, six decimals: ~0.1 m) and onto the map (`at`, in the
+     * tiles' system). */
+    function pin(lon, lat, at, message) {
       form.elements.lon.value = lon.toFixed(6);
       form.elements.lat.value = lat.toFixed(6);
       status.textContent = message;
       if (clear) clear.hidden = false;
-      if (picked) {
-        var at = picked.shown(lon, lat);
-        picked.marker(at);
-        picked.map.setView(at, Math.max(picked.map.getZoom(), 16));
-      }
+      if (picked) picked.marker(at);
     }
 
     if (box && mapsReady()) {
       box.hidden = false;
       picked = drawMap(box.querySelector("[data-place-map]"));
       if (form.elements.lon.value && form.elements.lat.value) {
-        status.textContent = text.place_set;
+        status.textContent = text.place_set;  /* the form came back with its point */
         if (clear) clear.hidden = false;
       }
       picked.map.on("click", function (e) {
         // A tap is in the tiles' system; the form takes WGS-84.
         var wgs = window.sfCoords.fromTiles(picked.crs, e.latlng.lng, e.latlng.lat);
-        form.elements.lon.value = wgs[0].toFixed(6);
-        form.elements.lat.value = wgs[1].toFixed(6);
-        picked.marker(e.latlng);
-        status.textContent = text.pinned;
-        if (clear) clear.hidden = false;
+        pin(wgs[0], wgs[1], e.latlng, text.pinned);
       });
-      clear.addEventListener("click", function () {
+      if (clear) clear.addEventListener("click", function () {
         form.elements.lon.value = "";
         form.elements.lat.value = "";
         picked.marker(null);
@@ -115,8 +109,11 @@
     button.addEventListener("click", function () {
       status.textContent = text.locating;
       navigator.geolocation.getCurrentPosition(function (position) {
-        // Browsers give WGS-84, which is what the server stores.
-        fill(position.coords.longitude, position.coords.latitude, text.located);
+        // Browsers give WGS-84, which is what the server stores; the map shows it moved.
+        var lon = position.coords.longitude, lat = position.coords.latitude;
+        var at = picked ? picked.shown(lon, lat) : null;
+        pin(lon, lat, at, text.located);
+        if (picked) picked.map.setView(at, Math.max(picked.map.getZoom(), 16));
       }, function () { status.textContent = text.locate_failed; },
       {enableHighAccuracy: true, timeout: 15000, maximumAge: 60000});
     });
