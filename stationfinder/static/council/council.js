@@ -105,7 +105,8 @@
     }
 
     var button = form.querySelector("[data-locate]");
-    if (!navigator.geolocation) { button.hidden = true; return; }
+    if (!navigator.geolocation) return;  /* the button stays hidden, as without script */
+    button.hidden = false;
     button.addEventListener("click", function () {
       status.textContent = text.locating;
       navigator.geolocation.getCurrentPosition(function (position) {
