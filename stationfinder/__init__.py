@@ -30,9 +30,9 @@ def import_modules() -> None:
 
 _APP_MODULES = (
     "flask_compress",
-    *(f".{m}" for m in ("api", "cli", "council_web", "db", "errors", "geocoding", "limits")),
-    *(f".{m}" for m in ("live_index", "open311", "ops", "report_web", "security", "staff")),
-    *(f".{m}" for m in ("startup", "web")),
+    *(f".{m}" for m in ("api", "application", "cli", "council_web", "db", "errors")),
+    *(f".{m}" for m in ("geocoding", "limits", "live_index", "open311", "ops")),
+    *(f".{m}" for m in ("report_web", "security", "staff", "startup", "web")),
 )
 
 
@@ -44,6 +44,7 @@ def create_app(
 
     from . import db, errors, limits, ops, security, startup
     from .api import bp as api_bp
+    from .application import StationFinderFlask
     from .config import ConfigError, load_settings, validate_overrides
     from .council_web import bp as council_bp
     from .geocoding import PlaceGeocoder
@@ -55,7 +56,7 @@ def create_app(
     from .staff import init_app as staff_init_app
     from .web import bp as web_bp
 
-    app = Flask(
+    app = StationFinderFlask(
         __name__,
         template_folder=str(shipped_dir("templates")),
         instance_relative_config=True,

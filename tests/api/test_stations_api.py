@@ -95,3 +95,16 @@ def test_bad_changed_since_is_400_naming_the_field(client: FlaskClient) -> None:
 def test_responses_are_gzipped_for_clients_that_ask(client: FlaskClient) -> None:
     response = client.get("/api/v1/stations", headers={"Accept-Encoding": "gzip"})
     assert response.headers.get("Content-Encoding") == "gzip"
+
+
+def test_the_public_api_sets_no_cookie_and_ignores_a_forged_session(client: FlaskClient) -> None:
+    """Couriers' phones get no cookie from the API; a session cookie that was not signed
+    by the app reads as an empty session (nobody is logged in by forging one)."""
+    for url in ("/api/v1/stations", "/api/v1/stations/nearest?lat=30.3&lon=120.35"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert "Set-Cookie" not in response.headers
+    client.set_cookie("session", "eyJfdXNlcl9pZCI6IjEifQ.forged.signature")
+    page = client.get("/staff/", follow_redirects=False)
+    assert page.status_code in (302, 303)
+    assert "/staff/login" in page.headers["Location"]
