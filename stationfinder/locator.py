@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from . import hours, schemas
-from .geo.index import Hit, IndexedStation
+from .geo.index import Hit
 from .geo.point import Point
 from .live_index import IndexSnapshot
 
@@ -75,8 +75,8 @@ def _search(
     open_now: bool,
     at: datetime,
 ) -> list[Hit]:
-    def is_open_then(station: IndexedStation) -> bool:
-        return _states(station.opening_hours, at).open is True
+    def open_then(opening_hours: str | None) -> bool:
+        return _states(opening_hours, at).open is True
 
     return snapshot.index.nearest(
         point,
@@ -85,7 +85,7 @@ def _search(
         amenities=amenities,
         kind=kind,
         street=street,
-        predicate=is_open_then if open_now else None,
+        hours=open_then if open_now else None,
     )
 
 

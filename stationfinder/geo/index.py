@@ -397,12 +397,16 @@ class StationIndex:
         amenities: Collection[str] = (),
         kind: str | None = None,
         street: str | None = None,
+        hours: Callable[[str | None], bool] | None = None,
         predicate: Callable[[IndexedStation], bool] | None = None,
     ) -> list[Hit]:
         """The k stations nearest to ``point`` that pass every filter, nearest first.
 
         ``amenities`` must all be present; ``radius_m`` limits the geodesic distance
-        (inclusive); ``predicate`` is called only on stations that could be in the answer.
+        (inclusive); ``hours`` tests a station's opening-hours expression (None when not
+        known), asked once per distinct expression among the candidates (a registry
+        shares a few dozen), so "open now" costs what an amenity filter does;
+        ``predicate`` is called only on stations that could be in the answer.
         Fewer than k hits come back only when fewer stations pass.
         """
         if point.crs is not CRS.WGS84:
@@ -417,7 +421,7 @@ class StationIndex:
             radius_m = None
         if self._full is None:
             return []
-        if not amenities and kind is None and street is None and predicate is None:
+        if not amenities and kind is None and street is None and hours is None and not predicate:
             if radius_m is None:  # the common query: skip the filters' bookkeeping
                 hits = self._nearest_plain(point, k, self._full, [])
                 if hits is not None:
@@ -436,7 +440,9 @@ class StationIndex:
         subtree = self._full
         if keys and keys[0] in self._members:
             subtree = self._subtree(keys.pop(0))
-        checks = [self._check_for(key) for key in keys]
+        checks: list[_Check] = [self._check_for(key) for key in keys]
+        if hours is not None:
+            checks.append(_HoursCheck(self._hours, self._hours_table, hours))
 
         if predicate is None and radius_m is None:
             hits = self._nearest_plain(point, k, subtree, checks)
@@ -445,7 +451,7 @@ class StationIndex:
         return self._nearest_filtered(point, k, subtree, checks, predicate, radius_m)
 
     def _nearest_plain(
-        self, point: Point, k: int, subtree: _Subtree, checks: list[np.ndarray]
+        self, point: Point, k: int, subtree: _Subtree, checks: list[_Check]
     ) -> list[Hit] | None:
         """Fast path without predicate or radius: rank the first k candidates in chord order.
 
@@ -493,7 +499,7 @@ class StationIndex:
         point: Point,
         k: int,
         subtree: _Subtree,
-        checks: list[np.ndarray],
+        checks: list[_Check],
         predicate: Callable[[IndexedStation], bool] | None,
         radius_m: float | None,
     ) -> list[Hit]:
@@ -529,7 +535,7 @@ class StationIndex:
         k: int,
         subtree: _Subtree,
         loc: np.ndarray,
-        checks: list[np.ndarray],
+        checks: list[_Check],
         predicate: Callable[[IndexedStation], bool] | None,
         radius_m: float | None,
         verdicts: dict[int, bool],
@@ -570,8 +576,35 @@ class StationIndex:
         )[2]
 
 
-def _passes(check: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Which of the stations ``idx`` a filter's column or sorted member list admits."""
+class _HoursCheck:
+    """Admits stations whose opening-hours expression passes a test, asking the test
+    once per distinct expression (stations share expressions; the column holds codes)."""
+
+    def __init__(
+        self, codes: np.ndarray, table: tuple[str, ...], test: Callable[[str | None], bool]
+    ) -> None:
+        self._codes = codes
+        self._table = table
+        self._test = test
+        self._verdicts: dict[int, bool] = {}
+
+    def __call__(self, idx: np.ndarray) -> np.ndarray:
+        codes = self._codes[idx].tolist()
+        verdicts = self._verdicts
+        for code in set(codes) - verdicts.keys():
+            verdicts[code] = bool(self._test(None if code < 0 else self._table[code]))
+        return np.fromiter(map(verdicts.__getitem__, codes), dtype=bool, count=len(codes))
+
+
+# A filter's check: a boolean column over all stations, the sorted positions of the
+# stations that pass, or a test on the candidates' positions.
+_Check = np.ndarray | _HoursCheck
+
+
+def _passes(check: _Check, idx: np.ndarray) -> np.ndarray:
+    """Which of the stations ``idx`` a filter admits."""
+    if isinstance(check, _HoursCheck):
+        return check(idx)
     if check.dtype == np.bool_:
         return check[idx]
     pos = np.searchsorted(check, idx)

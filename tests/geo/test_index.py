@@ -68,6 +68,10 @@ QUERY_POINTS = st.one_of(
 )  # fmt: skip
 
 
+HOURS = (None, "24/7", "Mo-Fr 08:00-18:00", "Sa,Su 09:00-17:00")
+OPEN_HOURS = frozenset({"24/7", "Mo-Fr 08:00-18:00"})  # what the `hours` filter admits
+
+
 @st.composite
 def registries(draw: st.DrawFn, max_size: int = 40) -> list[IndexedStation]:
     where = REGIONS[draw(st.sampled_from(sorted(REGIONS)))]
@@ -78,13 +82,14 @@ def registries(draw: st.DrawFn, max_size: int = 40) -> list[IndexedStation]:
                 st.sampled_from(KINDS),
                 st.sampled_from(STREETS),
                 st.frozensets(st.sampled_from(AMENITIES)),
+                st.sampled_from(HOURS),
             ),
             max_size=max_size,
         )
     )
     return [
-        IndexedStation(f"S{i}", lon, lat, kind, street, amenities, None)
-        for i, ((lon, lat), kind, street, amenities) in enumerate(rows)
+        IndexedStation(f"S{i}", lon, lat, kind, street, amenities, hours)
+        for i, ((lon, lat), kind, street, amenities, hours) in enumerate(rows)
     ]
 
 
@@ -118,6 +123,7 @@ def assert_matches_brute_force(
     kind=st.one_of(st.none(), st.sampled_from(KINDS)),
     street=st.one_of(st.none(), st.sampled_from(STREETS[1:])),
     open_every=st.sampled_from([None, 2, 3]),
+    by_hours=st.booleans(),
 )
 def test_nearest_agrees_with_geopy_brute_force(
     stations: list[IndexedStation],
@@ -128,6 +134,7 @@ def test_nearest_agrees_with_geopy_brute_force(
     kind: str | None,
     street: str | None,
     open_every: int | None,
+    by_hours: bool,
 ) -> None:
     lon, lat = where
     predicate: Callable[[IndexedStation], bool] | None = None
@@ -145,6 +152,7 @@ def test_nearest_agrees_with_geopy_brute_force(
         amenities=amenities,
         kind=kind,
         street=street,
+        hours=OPEN_HOURS.__contains__ if by_hours else None,
         predicate=predicate,
     )
     eligible = [
@@ -154,6 +162,7 @@ def test_nearest_agrees_with_geopy_brute_force(
         and kind in (None, s.kind)
         and street in (None, s.street)
         and (predicate is None or predicate(s))
+        and (not by_hours or s.opening_hours in OPEN_HOURS)
     ]
     if radius_m is not None:
         # A station within a hair of the radius may fall either side of it.
@@ -222,7 +231,7 @@ def test_thousands_of_random_queries_match_a_vectorised_brute_force() -> None:
             KINDS[i % 3],
             STREETS[i % 3],
             frozenset(a for a, h in zip(AMENITIES, has[i], strict=True) if h),
-            None,
+            HOURS[i % len(HOURS)],
         )
         for i in range(n)
     ]
@@ -234,12 +243,14 @@ def test_thousands_of_random_queries_match_a_vectorised_brute_force() -> None:
         {"amenities": ["wifi", "toilet"], "kind": "b"},
         {"street": "east", "radius_m": 2_000.0},
         {"predicate": lambda s: int(s.id[1:]) % 4 == 0},
+        {"hours": OPEN_HOURS.__contains__, "amenities": ["wifi"]},
     ]
     eligible = [
         np.array([all(a in s.amenities for a in f.get("amenities", ())) for s in stations])
         & np.array([f.get("kind") in (None, s.kind) for s in stations])
         & np.array([f.get("street") in (None, s.street) for s in stations])
         & np.array([f.get("predicate", lambda s: True)(s) for s in stations])
+        & np.array([f.get("hours", lambda h: True)(s.opening_hours) for s in stations])
         for f in filters
     ]
     queries = np.column_stack([rng.uniform(120.2, 120.85, 2_000), rng.uniform(30.1, 30.5, 2_000)])
