@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from urllib.parse import urlencode
 
 from flask import Response, g, request
 
@@ -35,10 +36,18 @@ def remember_choice(response: Response) -> Response:
     return response
 
 
+def switch_url(lang: str) -> str:
+    """This page in ``lang``: the same path and query, with only ``lang`` changed (the
+    board's filters or a typed place survive the switch)."""
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "lang"]
+    return f"{request.path}?{urlencode([*args, ('lang', lang)])}"
+
+
 def template_context() -> dict[str, object]:
     lang = current_lang()
     return {
         "lang": lang,
+        "switch_url": switch_url,
         "html_lang": HTML_LANG[lang],
         "other_lang": "en" if lang == "zh" else "zh",
         "t": catalogue(lang),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -165,3 +166,16 @@ def test_map_page_lists_every_active_station_and_filters(client: FlaskClient) ->
     toilets = sum("toilet" in f["properties"]["amenities"] for f in api)
     filtered = client.get("/map?amenity=toilet").get_data(as_text=True)
     assert f"共 {toilets} 个站点" in filtered
+
+
+def test_the_language_switch_keeps_the_page_and_its_query(client: FlaskClient) -> None:
+    page = client.get("/council?category=safety&street=%E4%B8%8B%E6%B2%99%E8%A1%97%E9%81%93")
+    link = re.search(r'href="([^"]*)" data-testid="lang-switch"', page.get_data(as_text=True))
+    assert link is not None
+    href = html.unescape(link.group(1))
+    assert href.startswith("/council?")
+    assert "category=safety" in href and "street=%E4%B8%8B%E6%B2%99" in href
+    assert href.endswith("lang=en")
+    english = client.get(href)
+    assert english.status_code == 200
+    assert '<html lang="en"' in english.get_data(as_text=True)
