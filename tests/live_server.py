@@ -6,14 +6,20 @@ STATIONFINDER_TEST_DATABASE_URL names (it is dropped afterwards; no other databa
 that server is touched), so that these tests can run beside other suites sharing the
 server. Without that variable, or when the server does not answer, the test is skipped
 with the reason, as the rest of the suite does.
+
+Also: other programs on such a database (`start_program`), seeing from outside that one
+of them is in the middle of a write (`write_in_progress`), and a large import file.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import os
+import random
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,9 +28,10 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 REPO = Path(__file__).resolve().parent.parent
@@ -171,3 +178,67 @@ def scratch_postgres(purpose: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def start_program(args: list[str], database_url: str, log: Path) -> subprocess.Popen[bytes]:
+    """The program, with the app's environment on `database_url`, its output to `log`."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            args, cwd=log.parent, env=server_env(database_url), stdout=out, stderr=out
+        )
+
+
+def write_in_progress(engine: Engine) -> bool:
+    """Whether another process is inside a transaction that has written: on SQLite it
+    holds the write lock, on PostgreSQL its transaction has an id."""
+    if engine.dialect.name == "sqlite":
+        path = make_url(str(engine.url)).database
+        assert path
+        probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            probe.execute("BEGIN IMMEDIATE")
+            probe.execute("ROLLBACK")
+            return False
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                return True
+            raise
+        finally:
+            probe.close()
+    with engine.connect() as conn:
+        found = conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+            )
+        )
+        conn.rollback()
+    return bool(found)
+
+
+def large_import(path: Path, stations: int = 20_000) -> list[dict[str, Any]]:
+    """Write a GeoJSON file of `stations` stations, and return its features: the seed's
+    158 with a new address, and new ones within about 30 m of a seed station (so inside
+    the same subdistrict)."""
+    seed = json.loads((REPO / "data" / "stations.geojson").read_text(encoding="utf-8"))
+    originals = seed["features"]
+    rng = random.Random(stations)
+    features = []
+    for feature in originals:
+        changed = json.loads(json.dumps(feature))
+        changed["properties"]["address"] += "（2027年台账）"
+        features.append(changed)
+    for k in range(stations - len(originals)):
+        base = originals[k % len(originals)]
+        new = json.loads(json.dumps(base))
+        new["id"] = f"QT-NEW-{k:05d}"
+        new["properties"]["name"] = f"{base['properties']['name']}{k}号分站"
+        lon, lat = base["geometry"]["coordinates"]
+        new["geometry"]["coordinates"] = [
+            round(lon + rng.uniform(-3e-4, 3e-4), 6),
+            round(lat + rng.uniform(-3e-4, 3e-4), 6),
+        ]
+        features.append(new)
+    document = {"type": "FeatureCollection", "features": features}
+    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
+    return features

@@ -10,6 +10,10 @@ they spread over the workers.
   Open311) and send 500 "我也遇到" from their devices, some of them twice. Every issue
   is there once, under its own work-order number; every count is the number of distinct
   devices; no request answers 5xx.
+- A courier raises an issue while `stationfinder load-stations` writes 20,000 stations:
+  the raise waits for the import's transaction and goes through (before the import
+  wrote its rows in one flush, SQLite's write lock was held for most of a minute and
+  the courier got a 500 "database is locked" after the 15 s busy timeout).
 - Staff: two of them save the same station from the same version at the same moment
   (a barrier releases both), 20 times through the write API (If-Match: one 200, one
   412) and 20 times through the edit page (one 302, one 409). The stored station is the
@@ -20,9 +24,11 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import random
 import re
 import shutil
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -35,7 +41,14 @@ from typing import Any
 
 import pytest
 import requests
-from live_server import Gunicorn, scratch_postgres, serving
+from live_server import (
+    Gunicorn,
+    large_import,
+    scratch_postgres,
+    serving,
+    start_program,
+    write_in_progress,
+)
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -51,6 +64,7 @@ BACKINGS = 500  # requests, twice-sent ones included
 TWICE = 40  # devices that tap "我也遇到" twice on one issue
 RAISER_AGAIN = 10  # raisers who back their own issue (they already count)
 ROUNDS = 20
+IMPORTED = 20_000  # stations in the large import
 STATION = "QT-BY-001"
 PASSWORD = "correct horse battery"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -429,3 +443,49 @@ def test_two_staff_saving_one_station_at_once_cannot_both_win(
     statuses = Counter(s for b in [*people.values(), reader] for s in b.statuses)
     assert not [s for s in statuses if s >= 500], statuses
     print(f"\n{2 * ROUNDS} collisions in {elapsed:.1f} s; statuses {dict(statuses)}")
+
+
+# --- a large import -----------------------------------------------------------------------
+
+
+def test_a_courier_can_raise_an_issue_while_a_large_import_is_written(
+    server: Gunicorn, database_url: str, tmp_path: Path
+) -> None:
+    source = tmp_path / "stations-2027.geojson"
+    large_import(source, IMPORTED)
+    engine = make_engine(database_url)
+    loader = start_program(
+        [str(Path(sys.executable).with_name("stationfinder")), "load-stations", str(source)],
+        database_url,
+        tmp_path / "load-stations.log",
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not write_in_progress(engine):
+            assert loader.poll() is None, (tmp_path / "load-stations.log").read_text()
+            assert time.monotonic() < deadline, "the import did not begin to write"
+            time.sleep(0.02)
+        courier = Browser(server)
+        sent = time.monotonic()
+        response = courier.post(
+            "/open311/v2/requests.json",
+            data={
+                "service_code": "rest_facilities",
+                "description": "驿站饮水机坏了。",
+                "lat": "30.31",
+                "long": "120.35",
+            },
+        )
+        waited = time.monotonic() - sent
+        assert response.status_code == 201, response.text[:500]
+        assert loader.wait(timeout=120) == 0, (tmp_path / "load-stations.log").read_text()
+    finally:
+        if loader.poll() is None:
+            loader.kill()
+            loader.wait()
+        engine.dispose()
+    deadline = time.monotonic() + 30
+    while (ready := server.get("/readyz"))[0] != 200 or json.loads(ready[2])["stations"] < IMPORTED:
+        assert time.monotonic() < deadline, ready
+        time.sleep(0.1)
+    print(f"\nthe courier's raise waited {waited:.1f} s for the import")
