@@ -97,8 +97,15 @@ def board() -> str:
     )
 
 
+def _raised(response: BaseResponse) -> bool:
+    """Only an issue actually raised counts against the phone's limit: a courier who
+    mistypes, or is shown similar issues first, has not used one up. The address-wide
+    ceiling counts every post."""
+    return response.status_code in (302, 303)
+
+
 @bp.route("/council/new", methods=["GET", "POST"])
-@limiter.limit(RAISE_LIMIT, key_func=rate_limit_key, methods=["POST"])
+@limiter.limit(RAISE_LIMIT, key_func=rate_limit_key, methods=["POST"], deduct_when=_raised)
 @limiter.limit(RAISE_ADDRESS_LIMIT, methods=["POST"])
 def new_issue() -> str | BaseResponse | tuple[str, int]:
     form = request.form

@@ -73,6 +73,20 @@ def test_one_phone_is_stopped_while_another_on_the_same_address_goes_on(
     assert _issues(limited_app) == allowed + 1
 
 
+def test_a_phone_that_mistypes_has_not_used_up_its_issues(limited_app: Flask) -> None:
+    client = limited_app.test_client()
+    token = csrf_token(client.get("/council/new").text)
+    allowed = _limit_count(public.RAISE_LIMIT)
+    for _ in range(allowed + 2):  # an empty title: a form message each time
+        status, page = _raise(client, KEY_A, "", token)
+        assert status == 400 and 'data-testid="errors"' in page
+    for n in range(allowed):
+        status, _page = _raise(client, KEY_A, f"饮水机坏了 {n}", token)
+        assert status == 302, n
+    assert _raise(client, KEY_A, "再一个", token)[0] == 429
+    assert _issues(limited_app) == allowed
+
+
 def test_backing_answers_json_429_per_phone(limited_app: Flask) -> None:
     client = limited_app.test_client()
     token = csrf_token(client.get("/council/new").text)
