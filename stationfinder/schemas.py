@@ -110,6 +110,28 @@ def minutes(distance_m: float, speed_kmh: float) -> int:
     return max(1, math.ceil(distance_m * ROUTE_FACTOR / (speed_kmh * 1000 / 60)))
 
 
+def with_gcj02(feature: dict[str, Any]) -> dict[str, Any]:
+    """A station feature whose properties also say where it is in GCJ-02."""
+    lon, lat = feature["geometry"]["coordinates"]
+    return {
+        **feature,
+        "properties": {**feature["properties"], "coordinates_gcj02": gcj02_lonlat(lon, lat)},
+    }
+
+
+def cluster_feature(lon: float, lat: float, count: int) -> dict[str, Any]:
+    """A map bubble: ``count`` stations around a WGS-84 point."""
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]},
+        "properties": {
+            "cluster": True,
+            "count": count,
+            "coordinates_gcj02": gcj02_lonlat(lon, lat),
+        },
+    }
+
+
 def gcj02_lonlat(lon: float, lat: float) -> list[float]:
     p = crs.from_wgs84(Point(lon, lat), CRS.GCJ02)
     return [round(p.lon, 6), round(p.lat, 6)]

@@ -202,6 +202,52 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "Cluster": {
+        "type": "object",
+        "required": ["type", "geometry", "properties"],
+        "properties": {
+            "type": {"const": "Feature"},
+            "geometry": POINT_WGS84,
+            "properties": {
+                "type": "object",
+                "required": ["cluster", "count", "coordinates_gcj02"],
+                "properties": {
+                    "cluster": {"const": True},
+                    "count": {"type": "integer", "minimum": 1},
+                    "coordinates_gcj02": LIVE_PROPERTIES["coordinates_gcj02"],
+                },
+            },
+        },
+        "description": "`count` stations around their mean position",
+    },
+    "InViewCollection": {
+        "type": "object",
+        "required": ["type", "bbox", "total", "clustered", "features"],
+        "properties": {
+            "type": {"const": "FeatureCollection"},
+            "bbox": {
+                "type": "array",
+                "items": {"type": "number"},
+                "minItems": 4,
+                "maxItems": 4,
+                "description": "The box asked about, in WGS-84: west, south, east, north",
+            },
+            "total": {"type": "integer", "minimum": 0},
+            "clustered": {
+                "type": "boolean",
+                "description": "true: features are Clusters (more than `limit` stations)",
+            },
+            "features": {
+                "type": "array",
+                "items": {
+                    "anyOf": [
+                        {"$ref": "#/components/schemas/Station"},
+                        {"$ref": "#/components/schemas/Cluster"},
+                    ]
+                },
+            },
+        },
+    },
     "Vocabulary": {
         "type": "object",
         "required": ["amenities", "kinds", "streets"],
@@ -508,6 +554,48 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": _json(
                             {"$ref": "#/components/schemas/NearestCollection"}, "Nearest stations"
+                        ),
+                        "400": bad,
+                    },
+                }
+            },
+            "/api/v1/stations/in_view": {
+                "get": {
+                    "operationId": "stationsInView",
+                    "summary": "What a map shows of a box: its stations, or counts on a grid",
+                    "parameters": [
+                        _query(
+                            "bbox",
+                            {"type": "string", "maxLength": 200},
+                            "west,south,east,north in `crs` (west > east crosses the antimeridian)",
+                            required=True,
+                        ),
+                        _query(
+                            "crs",
+                            {
+                                "type": "string",
+                                "enum": ["wgs84", "gcj02", "bd09"],
+                                "default": "wgs84",
+                            },
+                            "System of bbox: the map tiles' (gcj02 for Amap tiles)",
+                        ),
+                        _query(
+                            "kind", {"type": "string", "enum": list(KIND_NAMES)}, "Only this kind"
+                        ),
+                        _query(
+                            "amenity",
+                            {"type": "string", "enum": list(AMENITY_CODES)},
+                            "Only stations with this amenity",
+                        ),
+                        _query(
+                            "limit",
+                            {"type": "integer", "minimum": 1, "maximum": 500, "default": 300},
+                            "At most this many stations; more are answered as clusters",
+                        ),
+                    ],
+                    "responses": {
+                        "200": _json(
+                            {"$ref": "#/components/schemas/InViewCollection"}, "Stations in view"
                         ),
                         "400": bad,
                     },

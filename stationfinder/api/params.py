@@ -120,3 +120,27 @@ def moment(args: MultiDict[str, str], name: str) -> datetime | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=SHANGHAI)
     return value
+
+
+def bbox(args: MultiDict[str, str], name: str) -> tuple[float, float, float, float]:
+    """A required box ``west,south,east,north`` in degrees (west > east: across the
+    antimeridian)."""
+    raw = _raw(args, name)
+    if raw is None:
+        raise InvalidParameter(f"{name} is required: west,south,east,north", field=name)
+    parts = raw.split(",")
+    if len(parts) != 4:
+        raise InvalidParameter(f"{name} is four numbers: west,south,east,north", field=name)
+    try:
+        west, south, east, north = (float(p) for p in parts)
+    except ValueError:
+        raise InvalidParameter(
+            f"{name} is four numbers: west,south,east,north", field=name
+        ) from None
+    if not all(math.isfinite(v) for v in (west, south, east, north)):
+        raise InvalidParameter(f"{name} must be finite numbers", field=name)
+    if not (-180 <= west <= 180 and -180 <= east <= 180):
+        raise InvalidParameter(f"{name}: longitudes are between -180 and 180", field=name)
+    if not (-90 <= south <= north <= 90):
+        raise InvalidParameter(f"{name}: latitudes are -90 <= south <= north <= 90", field=name)
+    return west, south, east, north

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 
-from .. import hours, registry, schemas
+from .. import hours, map_view, registry, schemas
 from ..db import get_session
 from ..errors import InvalidParameter, NotFound
 from ..geo import crs
@@ -92,6 +92,46 @@ def nearest() -> Response:
         + "}"
     )
     return compression.json_response(body, current_app.json.mimetype)  # type: ignore[attr-defined]
+
+
+@bp.get("/stations/in_view")
+def stations_in_view() -> Response:
+    """What a map shows of a box: its stations when few, else counts on a grid."""
+    args = request.args
+    box_crs = CRS(params.choice(args, "crs", [c.value for c in CRS], default="wgs84"))
+    west, south, east, north = params.bbox(args, "bbox")
+    kind = params.choice(args, "kind", KIND_NAMES)
+    amenity = params.choice(args, "amenity", AMENITY_CODES)
+    limit = params.integer(args, "limit", low=1, high=MAX_IN_VIEW, default=DEFAULT_IN_VIEW)
+    try:  # the corners in WGS-84 (a map on GCJ-02 tiles sends GCJ-02)
+        sw = crs.to_wgs84(Point(west, south, box_crs))
+        ne = crs.to_wgs84(Point(east, north, box_crs))
+    except ValueError as exc:
+        raise InvalidParameter(f"bbox in {box_crs.value}: {exc}", field="bbox") from None
+    box = map_view.Box(sw.lon, max(-90.0, sw.lat), ne.lon, min(90.0, ne.lat))
+    snapshot = current_app.extensions["stationfinder.index"].current()
+    view = map_view.in_view(
+        snapshot.index, box, kind=kind, amenity=amenity, max_stations=limit
+    )  # fmt: skip
+    if view.clustered:
+        features = [schemas.cluster_feature(c.lon, c.lat, c.count) for c in view.clusters]
+    else:
+        features = [
+            schemas.with_gcj02(feature) for feature in snapshot.features.many(view.station_ids)
+        ]
+    return jsonify(
+        {
+            "type": "FeatureCollection",
+            "bbox": [round(v, 7) for v in (box.west, box.south, box.east, box.north)],
+            "total": view.total,
+            "clustered": view.clustered,
+            "features": features,
+        }
+    )
+
+
+MAX_IN_VIEW = 500
+DEFAULT_IN_VIEW = 300
 
 
 @bp.get("/stations/<station_id>")
