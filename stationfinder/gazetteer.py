@@ -116,15 +116,6 @@ class Gazetteer:
         found = self.search(query, limit=1)
         return found[0] if found else None
 
-    def streets(self) -> list[Place]:
-        return [p for p in self._places if p.kind == "street"]
-
-    def street(self, name: str) -> Place | None:
-        for place in self._places:
-            if place.kind == "street" and place.name == name:
-                return place
-        return None
-
 
 def _match_rank(q: str, stem: str, keys: Sequence[str]) -> int | None:
     best: int | None = None

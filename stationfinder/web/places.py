@@ -7,13 +7,14 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from ..gazetteer import Gazetteer, load_document
+from ..gazetteer import Gazetteer, Place, load_document
 from ..geo.areas import Areas
 from ..geo.point import Point
 from ..resources import data_file
 from ..vocabulary import STREET_BY_NAME
 
 EXTENSION = "stationfinder.gazetteer"
+STREETS_EXTENSION = "stationfinder.streets"
 
 
 @dataclass
@@ -33,6 +34,20 @@ def street_centres(areas: Areas) -> dict[str, Point]:
             centre = outline.representative_point()
         centres[name] = Point(round(centre.x, 6), round(centre.y, 6))
     return centres
+
+
+def streets() -> list[Place]:
+    """The subdistricts as places (their centres), without building the gazetteer: the
+    courier pages need only these, and the gazetteer holds every station by name."""
+    app = current_app
+    found: list[Place] | None = app.extensions.get(STREETS_EXTENSION)
+    if found is None:
+        found = app.extensions[STREETS_EXTENSION] = [
+            Place(name, STREET_BY_NAME[name].en if name in STREET_BY_NAME else None,
+                  "street", name, centre)
+            for name, centre in street_centres(app.extensions["stationfinder.areas"]).items()
+        ]  # fmt: skip
+    return found
 
 
 def gazetteer() -> Gazetteer:

@@ -22,6 +22,7 @@ from . import bp
 from .assets import asset_url, vendor_assets
 from .i18n import current_lang, messages, remember_choice, template_context
 from .places import gazetteer
+from .places import streets as street_places
 from .present import CHIP_AMENITIES, amenity_icons, amenity_items, card, hours_badge, nav_links
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -56,7 +57,7 @@ def _filters(args: MultiDict[str, str]) -> tuple[list[str], bool]:
 def _page_config(lang: str) -> dict[str, Any]:
     """What the page's script needs: strings, labels, the API and the tiles' system."""
     config = current_app.config
-    streets = gazetteer().streets()
+    streets = street_places()
     return {
         "lang": lang,
         "t": dict(messages()),
@@ -135,17 +136,16 @@ def nearest_page() -> tuple[str, int]:
     form = {"place": place_query, "street": street, "amenities": amenities, "open_now": open_now}
     lat = params.number(args, "lat", low=-90, high=90)
     lon = params.number(args, "lon", low=-180, high=180)
-    places = gazetteer()
     near: Place | None = None
     if lat is not None and lon is not None:
         near = Place(t["you_are_here"], None, "point", None, Point(lon, lat))
     elif place_query:
-        found = places.search(place_query) or _geocoded(place_query)
+        found = gazetteer().search(place_query) or _geocoded(place_query)
         if not found:
             return _locator(problem=t["place_not_found"].format(place=place_query), form=form)
         near = found[0]
     elif street:
-        near = places.street(street)
+        near = next((p for p in street_places() if p.name == street), None)
     if near is None:
         return _locator(problem=t["need_place"], form=form)
     config = current_app.config
