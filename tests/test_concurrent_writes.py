@@ -95,8 +95,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 def server(database_url: str, tmp_path: Path) -> Iterator[Gunicorn]:
     with serving(database_url, WORKERS, tmp_path / "gunicorn.log") as running:
         yield running
-        log = running.log_tail()
-        assert "Traceback" not in log and "database is locked" not in log, log
+        log = _errors(running)
+        assert "Traceback" not in log and "database is locked" not in log, log[-6000:]
+
+
+def _errors(server: Gunicorn) -> str:
+    """The server's log without the request lines: starts, stops and errors."""
+    text = server.log_path.read_text(errors="replace")
+    return "\n".join(line for line in text.splitlines() if not line.startswith("{"))
 
 
 class Browser:
@@ -119,20 +125,18 @@ class Browser:
             self.http.post(self.base + path, timeout=60, allow_redirects=False, **kwargs)
         )
 
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self._seen(self.http.patch(self.base + path, timeout=60, **kwargs))
+
     def _seen(self, response: requests.Response) -> requests.Response:
         self.statuses.append(response.status_code)
         self.workers.add(response.headers.get("X-Worker", "?"))
         if response.status_code >= 500:
-            text = self.server.log_path.read_text(errors="replace")
-            log = "\n".join(line for line in text.splitlines() if not line.startswith("{"))
             raise AssertionError(
                 f"{response.request.method} {response.url} answered {response.status_code}; "
-                f"the server's log, without request lines:\n{log[-6000:]}"
+                f"the server's log, without request lines:\n{_errors(self.server)[-6000:]}"
             )
         return response
-
-    def patch(self, path: str, **kwargs: Any) -> requests.Response:
-        return self._seen(self.http.patch(self.base + path, timeout=60, **kwargs))
 
     def csrf(self, path: str) -> str:
         page = self.get(path)
