@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from live_server import large_import, scratch_postgres, start_program, write_in_progress
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
@@ -83,7 +84,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             yield url
 
 
-def _app(database_url: str) -> Any:
+def _app(database_url: str) -> Flask:
     return create_app(
         {
             "DATABASE_URL": database_url,
@@ -341,7 +342,7 @@ def test_a_meeting_save_killed_midway_leaves_each_save_whole(
 
 
 def _save_meeting(
-    app: Any,
+    app: Flask,
     meeting_id: int,
     *,
     items: list[int],
