@@ -65,6 +65,13 @@ def _positive_float(value: str) -> float:
     return number
 
 
+def _positive_int(value: str) -> int:
+    number = int(value.strip(), 10)
+    if number < 1:
+        raise ValueError("must be a whole number of at least 1")
+    return number
+
+
 def _bool(value: str) -> bool:
     lowered = value.strip().lower()
     if lowered in {"1", "true", "yes", "on"}:
@@ -237,6 +244,13 @@ SETTINGS: tuple[Setting, ...] = (
         0.5,
         _positive_float,
         "How often a worker checks whether the registry changed and rebuilds its index.",
+    ),
+    Setting(
+        "MAP_INLINE_MAX",
+        2000,
+        _positive_int,
+        "Up to this many stations, /map carries every pin in the page; beyond it the map "
+        "loads what is in view (counts on a grid when zoomed out).",
     ),
 )
 

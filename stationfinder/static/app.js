@@ -441,6 +441,86 @@
     var form = document.querySelector("[data-testid=map-filter]");
     if (!form) return;
     form.addEventListener("change", function () { form.submit(); });
+    var box = document.querySelector("[data-in-view]");
+    if (box) mapInView(box.getAttribute("data-in-view"));
+  }
+
+  /* A registry too large for one page: ask the API for what is in view whenever the map
+   * stops moving. Bounds are in the tiles' system (the API converts); few stations come
+   * back one by one, many as counts on a grid, which a tap zooms into. */
+  function mapInView(url) {
+    var map = window.stationfinderMap;
+    if (!map || !window.L) return;
+    var layer = L.layerGroup().addTo(map);
+    var hint = document.querySelector("[data-testid=map-hint]");
+    var seq = 0;
+
+    function lon(x) { return ((x + 180) % 360 + 360) % 360 - 180; }
+    function lat(y) { return Math.max(-90, Math.min(90, y)); }
+
+    function bbox() {
+      var b = map.getBounds().pad(0.15);
+      if (b.getEast() - b.getWest() >= 360) return [-180, lat(b.getSouth()), 180, lat(b.getNorth())];
+      return [lon(b.getWest()), lat(b.getSouth()), lon(b.getEast()), lat(b.getNorth())];
+    }
+
+    function stationMarker(f, at) {
+      var p = f.properties;
+      var marker = L.marker([at[1], at[0]], {
+        title: p.name, alt: p.name, icon: L.divIcon({className: "sf-pin", iconSize: [22, 22]})
+      });
+      marker.stationId = f.id;
+      marker.bindPopup(function () {
+        var popup = el("div", "sf-popup");
+        popup.setAttribute("data-station-id", f.id);
+        var link = el("a", "sf-popup-name", p.name);
+        link.href = stationUrl(f.id);
+        popup.appendChild(link);
+        popup.appendChild(el("div", "sf-popup-kind", p.kind));
+        popup.appendChild(el("div", "sf-popup-address", p.address || ""));
+        popup.appendChild(el("div", "sf-popup-icons", (p.amenities || []).map(function (a) {
+          return cfg.amenities[a] ? cfg.amenities[a].icon : "";
+        }).join(" ")));
+        return popup;
+      });
+      return marker;
+    }
+
+    function clusterMarker(count, at) {
+      var size = count < 100 ? 34 : count < 10000 ? 42 : 50;
+      var icon = L.divIcon({className: "sf-cluster", iconSize: [size, size], html: ""});
+      var marker = L.marker([at[1], at[0]], {icon: icon, title: String(count), keyboard: true});
+      marker.on("add", function () {
+        var node = marker.getElement();
+        if (node) { node.textContent = String(count); node.setAttribute("data-count", String(count)); }
+      });
+      marker.on("click", function () { map.setView([at[1], at[0]], map.getZoom() + 2); });
+      return marker;
+    }
+
+    function load() {
+      var mine = ++seq;
+      var query = url + (url.indexOf("?") >= 0 ? "&" : "?") + "crs=" +
+        encodeURIComponent(cfg.tileCrs) + "&bbox=" + bbox().map(function (v) { return v.toFixed(6); }).join(",");
+      fetch(query, {credentials: "same-origin"}).then(function (r) {
+        if (!r.ok) throw new Error("HTTP " + r.status);
+        return r.json();
+      }).then(function (body) {
+        if (mine !== seq) return;  /* the map moved again meanwhile */
+        layer.clearLayers();
+        body.features.forEach(function (f) {
+          var p = f.properties;
+          var at = cfg.tileCrs === "gcj02" && p.coordinates_gcj02 ? p.coordinates_gcj02
+            : onTiles(f.geometry.coordinates[0], f.geometry.coordinates[1]);
+          layer.addLayer(p.cluster ? clusterMarker(p.count, at) : stationMarker(f, at));
+        });
+        if (hint) hint.hidden = !body.clustered;
+        map.getContainer().setAttribute("data-in-view-total", String(body.total));
+      }).catch(function () { /* keep what is shown; the next move asks again */ });
+    }
+
+    map.on("moveend", load);
+    load();
   }
 
   function registerServiceWorker() {

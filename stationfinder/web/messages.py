@@ -64,6 +64,7 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "amenity_any": "全部设施",
         "filter": "筛选",
         "stations_count": "共 {n} 个站点",
+        "map_zoom_in": "站点太多，圆圈里的数字是那一片的站点数；放大地图或点圆圈可看到每个站点。",
         "back": "返回",
         "address": "地址",
         "kind": "类型",
@@ -139,6 +140,8 @@ MESSAGES: Mapping[str, Mapping[str, str]] = {
         "amenity_any": "All amenities",
         "filter": "Filter",
         "stations_count": "{n} stations",
+        "map_zoom_in": "Too many stations to show one by one: a number is how many are in "
+        "that area. Zoom in, or tap a number, to see each station.",
         "back": "Back",
         "address": "Address",
         "kind": "Kind",

@@ -13,6 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from .. import hours, maps, registry, schemas
 from ..api import params
+from ..api.routes import MAX_IN_VIEW
 from ..db import get_session
 from ..gazetteer import Place
 from ..geo.point import Point
@@ -260,29 +261,40 @@ def map_page() -> tuple[str, int]:
     kind = params.choice(args, "kind", KIND_NAMES)
     amenity = params.choice(args, "amenity", AMENITY_CODES)
     lang = current_lang()
-    snapshot = current_app.extensions["stationfinder.index"].current()
-    features = [
-        f
-        for f in snapshot.features.values()
-        if (kind is None or f["properties"]["kind"] == kind)
-        and (amenity is None or amenity in (f["properties"].get("amenities") or []))
-    ]
-    features.sort(key=lambda f: f["id"])
+    index = current_app.extensions["stationfinder.index"].current()
+    # Every matching station, counted by the index without reading any of them.
+    count = len(index.index.in_box(-180, -90, 180, 90, kind=kind, amenity=amenity))
     tiles = _tiles()
-    pins = maps.station_pins(
-        features,
-        tiles,
-        url_for_station=lambda sid: url_for("web.station", station_id=sid),
-        icons_for=amenity_icons,
-    )
-    fmap = maps.stations_map(pins, tiles, vendor_assets(), clustered=True)
+    in_view_url = None
+    if count <= current_app.config["MAP_INLINE_MAX"]:
+        # Few enough to carry in the page (the district's 158): clustered in the browser.
+        features = [
+            f
+            for f in index.features.values()
+            if (kind is None or f["properties"]["kind"] == kind)
+            and (amenity is None or amenity in (f["properties"].get("amenities") or []))
+        ]
+        features.sort(key=lambda f: f["id"])
+        pins = maps.station_pins(
+            features,
+            tiles,
+            url_for_station=lambda sid: url_for("web.station", station_id=sid),
+            icons_for=amenity_icons,
+        )
+        fmap = maps.stations_map(pins, tiles, vendor_assets(), clustered=True)
+    else:
+        # Too many for one page: the script asks for what is in view as the map moves.
+        fmap = maps.stations_map([], tiles, vendor_assets(), clustered=False)
+        limit = min(current_app.config["MAP_INLINE_MAX"], MAX_IN_VIEW)
+        in_view_url = url_for("api.stations_in_view", kind=kind, amenity=amenity, limit=limit)
     return (
         render_template(
             "map.html",
             page="map",
             map=maps.render(fmap),
             config=_page_config(lang),
-            count=len(features),
+            in_view_url=in_view_url,
+            count=count,
             kinds=[(k.name, k.en if lang == "en" else k.name) for k in KINDS],
             amenities=amenity_items(AMENITY_CODES, lang),
             kind=kind,

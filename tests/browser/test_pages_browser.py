@@ -118,3 +118,47 @@ def test_second_visit_without_network_still_lists_stations(
     # Hours are not worked out offline: shown as written, never as closed.
     expect(cards.first.locator(".badge-closed")).to_have_count(0)
     page.screenshot(path="/tmp/stationfinder-offline-phone.png", full_page=True)
+
+
+def test_a_registry_too_large_for_one_page_loads_what_is_in_view(
+    open_context: Callable[..., Any], live_server: Any, poll_until: Callable[..., None]
+) -> None:
+    live_server.app.config["MAP_INLINE_MAX"] = 10  # as if the registry were national
+    page = open_context().new_page()
+    page.goto(f"{live_server.url}/map")
+    expect(page.get_by_test_id("map-hint")).to_be_visible()  # counts, not pins
+    poll_until(page, "() => document.querySelectorAll('.sf-cluster[data-count]').length > 0")
+    counts = page.eval_on_selector_all(".sf-cluster", "els => els.map(e => +e.dataset.count)")
+    total = int(page.locator("[data-in-view-total]").get_attribute("data-in-view-total") or 0)
+    assert total > 10 and sum(counts) == total
+    assert page.locator(".sf-pin").count() == 0
+    page.screenshot(path="/tmp/stationfinder-map-in-view-clusters.png")
+
+    # Tapping counts zooms in until the stations show one by one.
+    for _ in range(6):
+        if page.locator(".sf-pin").count():
+            break
+        # The biggest count wholly on screen (the view is padded, some lie beyond it).
+        pick = page.evaluate(
+            """() => { const box = window.stationfinderMap.getContainer().getBoundingClientRect();
+                let best = -1, most = 0;
+                document.querySelectorAll('.sf-cluster').forEach((e, i) => {
+                    const r = e.getBoundingClientRect();
+                    const inside = r.left >= box.left && r.right <= box.right
+                        && r.top >= box.top && r.bottom <= box.bottom;
+                    if (inside && +e.dataset.count > most) { most = +e.dataset.count; best = i; }
+                });
+                return best; }"""
+        )
+        assert pick >= 0
+        page.locator(".sf-cluster").nth(pick).click()
+        page.wait_for_timeout(600)
+        poll_until(page, "() => !!document.querySelector('.sf-cluster, .sf-pin')")
+    assert page.locator(".sf-pin").count() > 0
+    expect(page.get_by_test_id("map-hint")).to_be_hidden()
+    page.locator(".sf-pin").first.click()
+    link = page.locator(".sf-popup a.sf-popup-name")
+    expect(link).to_be_visible()
+    station_id = page.locator(".sf-popup").get_attribute("data-station-id")
+    assert link.get_attribute("href") == f"/stations/{station_id}"
+    page.screenshot(path="/tmp/stationfinder-map-in-view-pins.png")

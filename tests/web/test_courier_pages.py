@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -179,3 +180,18 @@ def test_the_language_switch_keeps_the_page_and_its_query(client: FlaskClient) -
     english = client.get(href)
     assert english.status_code == 200
     assert '<html lang="en"' in english.get_data(as_text=True)
+
+
+def test_the_map_page_carries_every_pin_only_while_the_registry_is_small(
+    make_app: Callable[..., Flask],
+) -> None:
+    small = make_app().test_client().get("/map").get_data(as_text=True)
+    assert "data-in-view" not in small
+    assert small.count('"url": "/stations/') == 158  # every pin in the page
+
+    large = make_app(MAP_INLINE_MAX=100).test_client().get("/map?amenity=toilet")
+    page = large.get_data(as_text=True)
+    assert large.status_code == 200
+    assert '"url": "/stations/' not in page
+    assert 'data-in-view="/api/v1/stations/in_view?amenity=toilet&amp;limit=100"' in page
+    assert 'data-testid="map-hint"' in page
