@@ -54,6 +54,16 @@ class Tiles:
         """Where a WGS-84 point is drawn on these tiles."""
         return crs.from_wgs84(crs.to_wgs84(point), self.crs)
 
+    def script_config(self) -> dict[str, Any]:
+        """The tile layer as the pages' own scripts (staff and council maps) build it."""
+        return {
+            "tileUrl": self.url,
+            "tileCrs": self.crs.value,
+            "subdomains": self.subdomains,
+            "attribution": self.attribution,
+            "maxZoom": self.max_zoom,
+        }
+
 
 @dataclass(frozen=True, slots=True)
 class VendorAssets:

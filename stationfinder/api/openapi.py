@@ -24,6 +24,13 @@ def _query(name: str, schema: dict[str, Any], description: str, **extra: Any) ->
 
 NULLABLE_STRING = {"type": ["string", "null"]}
 
+
+def _crs_query(description: str) -> dict[str, Any]:
+    """The `crs` parameter: which system the request's coordinates are in."""
+    schema = {"type": "string", "enum": ["wgs84", "gcj02", "bd09"], "default": "wgs84"}
+    return _query("crs", schema, description)
+
+
 STATION_PROPERTIES: dict[str, Any] = {
     "type": "object",
     "required": ["name", "kind", "street", "address", "amenities", "opening_hours", "phone"],
@@ -502,13 +509,7 @@ def openapi_document() -> dict[str, Any]:
                             "Longitude of the query point, in `crs`",
                             required=True,
                         ),
-                        _query(
-                            "crs",
-                            {
-                                "type": "string",
-                                "enum": ["wgs84", "gcj02", "bd09"],
-                                "default": "wgs84",
-                            },
+                        _crs_query(
                             "System of lat/lon: wgs84 (browser geolocation), gcj02 "
                             "(WeChat, Amap, Tencent) or bd09 (Baidu)",
                         ),
@@ -570,13 +571,7 @@ def openapi_document() -> dict[str, Any]:
                             "west,south,east,north in `crs` (west > east crosses the antimeridian)",
                             required=True,
                         ),
-                        _query(
-                            "crs",
-                            {
-                                "type": "string",
-                                "enum": ["wgs84", "gcj02", "bd09"],
-                                "default": "wgs84",
-                            },
+                        _crs_query(
                             "System of bbox: the map tiles' (gcj02 for Amap tiles)",
                         ),
                         _query(

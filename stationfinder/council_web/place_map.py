@@ -24,11 +24,7 @@ def map_config(point: Point | None) -> dict[str, Any]:
     """What council.js needs to draw a place map: tiles, where to look, the point."""
     tiles = Tiles.from_config(current_app.config)
     return {
-        "tileUrl": tiles.url,
-        "tileCrs": tiles.crs.value,
-        "subdomains": tiles.subdomains,
-        "attribution": tiles.attribution,
-        "maxZoom": tiles.max_zoom,
+        **tiles.script_config(),
         "centre": [DISTRICT_CENTRE.lon, DISTRICT_CENTRE.lat],
         "zoom": DISTRICT_ZOOM,
         "point": [point.lon, point.lat] if point else None,

@@ -155,11 +155,7 @@ def _map_config(station: Station | None) -> dict[str, Any]:
     centre = Point(station.lon, station.lat) if station else maps.DISTRICT_CENTRE
     shown = tiles.place(centre)
     return {
-        "tileUrl": tiles.url,
-        "tileCrs": tiles.crs.value,
-        "subdomains": tiles.subdomains,
-        "attribution": tiles.attribution,
-        "maxZoom": tiles.max_zoom,
+        **tiles.script_config(),
         "centre": [round(shown.lat, 7), round(shown.lon, 7)],
         "zoom": 17 if station else maps.DISTRICT_ZOOM,
         "marker": station is not None,
