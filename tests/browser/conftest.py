@@ -11,7 +11,7 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,10 +96,76 @@ def browser(playwright_driver: Any) -> Iterator[Any]:
     chromium.close()
 
 
+class InFlight:
+    """WSGI middleware that knows which requests the app is still answering.
+
+    The dev server answers each request on a daemon thread, and `server_close` joins only
+    non-daemon ones; so a request the browser left behind (a prefetch, a service worker's
+    fetch, a page closed mid-load) can still hold a database connection after the test.
+    Disposing the engine then leaves that connection outside any pool, and the garbage
+    collector closes it later, in some other test ("connection ... was deleted while still
+    open"). The fixture waits for these requests before the engine is disposed.
+
+    A request counts until its body has been sent or closed: by then the app's teardown
+    has closed its session. (The server may still wait on the socket after that, to
+    drain what the client sent; that holds nothing of the app's.)
+    """
+
+    def __init__(self, app: Flask) -> None:
+        self.app = app
+        self._changed = threading.Condition()
+        self._running: dict[int, str] = {}
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        key = id(environ)
+        with self._changed:
+            self._running[key] = f"{environ.get('REQUEST_METHOD')} {environ.get('PATH_INFO')}"
+        try:
+            body = self.app(environ, start_response)
+        except BaseException:
+            self._finished(key)
+            raise
+        return _Answer(body, lambda: self._finished(key))
+
+    def _finished(self, key: int) -> None:
+        with self._changed:
+            self._running.pop(key, None)
+            self._changed.notify_all()
+
+    def wait(self, timeout_s: float) -> list[str]:
+        """Wait until no request is running; those still running after the timeout."""
+        deadline = time.monotonic() + timeout_s
+        with self._changed:
+            while self._running and (left := deadline - time.monotonic()) > 0:
+                self._changed.wait(left)
+            return sorted(self._running.values())
+
+
+class _Answer:
+    """A response body that reports when it has been sent in full or closed."""
+
+    def __init__(self, body: Iterable[bytes], finished: Callable[[], None]) -> None:
+        self._body = body
+        self._finished = finished
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._body
+        self._finished()
+
+    def close(self) -> None:
+        try:
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+        finally:
+            self._finished()
+
+
 @pytest.fixture
 def live_server(make_app: Callable[..., Flask]) -> Iterator[LiveServer]:
     app = make_app(RATE_LIMITS=False)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    in_flight = InFlight(app)
+    server = make_server("127.0.0.1", 0, in_flight, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -108,6 +174,9 @@ def live_server(make_app: Callable[..., Flask]) -> Iterator[LiveServer]:
         server.shutdown()
         thread.join(timeout=10)
         server.server_close()
+        # Before make_app's teardown disposes the engine: see InFlight.
+        running = in_flight.wait(timeout_s=30)
+        assert running == [], f"requests still running after the test: {running}"
 
 
 def _tile_host_pattern(tile_url: str) -> re.Pattern[str]:
