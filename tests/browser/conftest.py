@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from polling import poll_until as polling_poll_until
 from werkzeug.serving import make_server
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -52,16 +53,7 @@ def blank_png(size: int = 256) -> bytes:
 
 @pytest.fixture
 def poll_until() -> Callable[..., None]:
-    return _poll_until
-
-
-def _poll_until(page: Any, script: str, timeout_s: float = 20.0, every_ms: int = 100) -> None:
-    """Evaluate an (async) predicate in the page until it is true or the deadline passes."""
-    deadline = time.monotonic() + timeout_s
-    while not page.evaluate(script):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"still false after {timeout_s}s: {script}")
-        page.wait_for_timeout(every_ms)
+    return polling_poll_until
 
 
 @dataclass

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
+from polling import poll_until
 
 from stationfinder import security
 from stationfinder.db import session_scope
@@ -78,7 +79,7 @@ def _no_violation(seen: dict[str, Any], where: str) -> None:
 
 
 def _map_drawn(page: Any) -> None:
-    page.wait_for_function("window.stationfinderMap && document.querySelector('.leaflet-tile')")
+    poll_until(page, "() => !!(window.stationfinderMap && document.querySelector('.leaflet-tile'))")
 
 
 def test_courier_and_staff_pages_run_under_the_policy(browsing: dict[str, Any]) -> None:
@@ -94,7 +95,7 @@ def test_courier_and_staff_pages_run_under_the_policy(browsing: dict[str, Any]) 
 
     page.goto(f"{url}/map")
     _map_drawn(page)
-    page.wait_for_function("document.querySelectorAll('.leaflet-marker-icon').length > 0")
+    poll_until(page, "() => document.querySelectorAll('.leaflet-marker-icon').length > 0")
     _no_violation(browsing, "/map")
 
     page.goto(f"{url}/staff/login")
@@ -105,7 +106,7 @@ def test_courier_and_staff_pages_run_under_the_policy(browsing: dict[str, Any]) 
     page.get_by_test_id("who").wait_for()
 
     page.goto(f"{url}/staff/stations/{OWN}/edit")
-    page.wait_for_function("document.querySelector('#pick-map .leaflet-tile')")
+    poll_until(page, "() => !!document.querySelector('#pick-map .leaflet-tile')")
     _no_violation(browsing, "staff edit page")
 
     page.goto(f"{url}/staff/coverage")
@@ -121,7 +122,7 @@ def test_an_injected_inline_script_is_refused(browsing: dict[str, Any]) -> None:
         """() => { const s = document.createElement('script');
                    s.textContent = 'window.__ran = true'; document.body.appendChild(s); }"""
     )
-    page.wait_for_function("window.__csp.length > 0")
+    poll_until(page, "() => window.__csp.length > 0")
     assert page.evaluate("window.__ran") is None
     assert any(v.startswith("script-src") for v in page.evaluate("window.__csp"))
     browsing["console"].clear()

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from geopy.distance import geodesic
 from playwright.sync_api import expect
+from polling import poll_until
 
 from stationfinder import registry
 from stationfinder.db import session_scope
@@ -38,10 +39,11 @@ def _api_ids(server: Any, **query: Any) -> list[str]:
 
 
 def _wait_for_cards(page: Any, ids: list[str]) -> None:
-    page.wait_for_function(
+    poll_until(
+        page,
         """expected => Array.from(document.querySelectorAll('[data-testid=station-card]'))
             .map(e => e.dataset.stationId).join(',') === expected""",
-        arg=",".join(ids),
+        ",".join(ids),
     )
 
 
