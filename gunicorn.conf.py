@@ -10,6 +10,8 @@ itself is read by each worker (see README, "Configuration").
 from __future__ import annotations
 
 import os
+import sys
+import time
 
 # PORT is how container platforms say where to listen, on every interface.
 _port = os.environ.get("PORT", "").strip()
@@ -61,6 +63,32 @@ def _import_app_code() -> None:
 
 
 _import_app_code()
+
+
+def _preload_index() -> None:
+    """With `STATIONFINDER_DATABASE_URL` set (the shared PostgreSQL of a deployment), the
+    master builds the station index once and every worker starts with it, rather than all
+    of them reading the whole registry at the same moment (see `live_index.preload`).
+    Without it (the embedded SQLite default, 158 stations) there is nothing to save."""
+    from stationfinder import config, live_index
+
+    try:
+        url = config.load_settings()["DATABASE_URL"]  # as each worker will read it
+    except config.ConfigError:
+        return  # each worker reports it
+    if not url:
+        return
+    started = time.perf_counter()
+    try:
+        count = live_index.preload(url)
+    except Exception as exc:  # each worker then builds its own, and reports what is wrong
+        print(f"stationfinder: index not preloaded: {exc}", file=sys.stderr, flush=True)
+        return
+    took = time.perf_counter() - started
+    print(f"stationfinder: index of {count} stations preloaded in {took:.1f} s", flush=True)
+
+
+_preload_index()
 
 # A worker that has not answered in this long is killed and replaced. The slowest thing
 # a worker does is build its index at start (~2 s at 400,000 stations).

@@ -42,7 +42,7 @@ def create_app(
     """Build the app. A `config` mapping replaces environment settings (tests use it)."""
     from flask_compress import Compress
 
-    from . import db, errors, limits, ops, security, startup
+    from . import db, errors, limits, live_index, ops, security, startup
     from .api import bp as api_bp
     from .application import StationFinderFlask
     from .config import ConfigError, load_settings, validate_overrides
@@ -129,7 +129,9 @@ def create_app(
         raise
     app.extensions["stationfinder.geocoder"] = PlaceGeocoder.from_settings(app.config)
     app.extensions["stationfinder.index"] = LiveIndex(
-        database.sessions, check_seconds=app.config["INDEX_CHECK_SECONDS"]
+        database.sessions,
+        check_seconds=app.config["INDEX_CHECK_SECONDS"],
+        preloaded=live_index.preloaded(app.config["DATABASE_URL"]),
     )
     return app
 

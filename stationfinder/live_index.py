@@ -112,15 +112,57 @@ class IndexSnapshot:
     index: StationIndex
     features: StationFeatures  # station id -> public GeoJSON feature
     built_at: float
+    source: str = "built"  # "built" by this process, or "preloaded" by gunicorn's master
+
+
+# database URL -> (registry version, index) built by gunicorn's master before it forked
+_preloaded: dict[str, tuple[int, StationIndex]] = {}
+
+
+def preload(database_url: str) -> int:
+    """Build the index in gunicorn's master, before it forks the workers.
+
+    Each worker then starts with it (shared copy-on-write: NumPy's arrays are not touched
+    by reference counting), instead of every worker reading the whole registry at once:
+    at 400,000 stations two workers building side by side on two cores took ~7 s to be
+    ready, one build ~3.5 s. The engine is disposed before this returns, so no database
+    connection crosses the fork. A worker whose registry has moved on since (a later
+    edit, or a worker replaced hours later) builds its own, as before. Returns the
+    number of stations.
+    """
+    from sqlalchemy.orm import Session as OrmSession
+
+    from .db import make_engine
+
+    engine = make_engine(database_url)
+    try:
+        with OrmSession(engine) as session:
+            version = registry.registry_version(session)
+            index = StationIndex.from_table(_read_table(session))
+    finally:
+        engine.dispose()
+    _release_freed_memory()
+    _preloaded[database_url] = (version, index)
+    return len(index)
+
+
+def preloaded(database_url: str) -> tuple[int, StationIndex] | None:
+    return _preloaded.get(database_url)
 
 
 class LiveIndex:
-    def __init__(self, sessions: Callable[[], Session], check_seconds: float = 0.5) -> None:
+    def __init__(
+        self,
+        sessions: Callable[[], Session],
+        check_seconds: float = 0.5,
+        preloaded: tuple[int, StationIndex] | None = None,
+    ) -> None:
         self._sessions = sessions
         self._check_seconds = check_seconds
         self._lock = threading.Lock()
         self._snapshot: IndexSnapshot | None = None
         self._checked_at = 0.0
+        self._preloaded = preloaded  # used if the registry is still at its version
 
     @property
     def loaded(self) -> bool:
@@ -137,9 +179,14 @@ class LiveIndex:
                 return snapshot
             with self._sessions() as session:
                 version = registry.registry_version(session)
+                if snapshot is None and self._preloaded and self._preloaded[0] == version:
+                    snapshot = self._snapshot = self._snapshot_of(
+                        version, self._preloaded[1], "preloaded"
+                    )
                 if snapshot is None or snapshot.version != version:
                     snapshot = self._build(session, version)
                     self._snapshot = snapshot
+                self._preloaded = None  # used once, or never
             self._checked_at = time.monotonic()
             return snapshot
 
@@ -150,11 +197,15 @@ class LiveIndex:
     def _build(self, session: Session, version: int) -> IndexSnapshot:
         index = StationIndex.from_table(_read_table(session))
         _release_freed_memory()
+        return self._snapshot_of(version, index, "built")
+
+    def _snapshot_of(self, version: int, index: StationIndex, source: str) -> IndexSnapshot:
         return IndexSnapshot(
             version=version,
             index=index,
             features=StationFeatures(self._sessions, index),
             built_at=time.time(),
+            source=source,
         )
 
 

@@ -62,7 +62,10 @@ def readyz() -> Response | tuple[Response, int]:
         log.exception("not ready: the station index cannot be loaded")
         return _not_ready("index_unavailable", "the station index cannot be loaded", "index")
     return jsonify(
-        status="ready", stations=len(snapshot.features), registry_version=snapshot.version
+        status="ready",
+        stations=len(snapshot.features),
+        registry_version=snapshot.version,
+        index=snapshot.source,
     )
 
 

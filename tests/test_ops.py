@@ -40,7 +40,12 @@ def test_healthz_says_the_process_is_alive(ops_app: Flask) -> None:
 def test_readyz_loads_the_index_and_counts_its_stations(ops_app: Flask) -> None:
     response = ops_app.test_client().get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {"status": "ready", "stations": 158, "registry_version": 1}
+    assert response.get_json() == {
+        "status": "ready",
+        "stations": 158,
+        "registry_version": 1,
+        "index": "built",  # by this process (not gunicorn's master: see test_workers)
+    }
     assert ops_app.extensions["stationfinder.index"].loaded
 
 

@@ -26,7 +26,7 @@ from live_server import Gunicorn, scratch_postgres, serving
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from stationfinder import registry
+from stationfinder import create_app, registry
 from stationfinder.db import make_engine
 from stationfinder.models import Station
 
@@ -58,8 +58,19 @@ def _move_station(engine: Engine, station_id: str, lon: float, lat: float, name:
         registry.bump_version(session)
 
 
+def _index_sources(server: Gunicorn) -> set[str]:
+    sources = set()
+    for _ in range(4 * len(server.pids)):
+        status, _headers, body = server.get("/readyz")
+        assert status == 200, body
+        sources.add(json.loads(body)["index"])
+    return sources
+
+
 def _check_edit_reaches_every_worker(server: Gunicorn, database_url: str) -> None:
     pids = server.pids
+    # Every worker started from the index gunicorn's master built before forking.
+    assert _index_sources(server) == {"preloaded"}
 
     # A point in the district whose nearest station, before the edit, is `before`; the
     # edit moves another station onto it (and renames it), so it becomes the nearest.
@@ -121,6 +132,7 @@ def _check_edit_reaches_every_worker(server: Gunicorn, database_url: str) -> Non
     assert late_stale == [], f"old data served more than {PROMISE_S} s after the edit"
     answered = {a.worker for a in answers}
     assert answered <= pids, f"answers from workers that were not ready: {answered - pids}"
+    assert _index_sources(server) == {"built"}  # the edit: each worker built anew
     assert seen_fresh_everywhere(), (
         f"not every worker was seen serving the edit within 20 s: workers {sorted(pids)}, "
         f"fresh answers from {sorted({a.worker for a in answers if a.fresh})}"
@@ -129,11 +141,15 @@ def _check_edit_reaches_every_worker(server: Gunicorn, database_url: str) -> Non
 
 @pytest.mark.postgres
 def test_an_edit_reaches_all_four_postgresql_workers_within_a_second(tmp_path: Path) -> None:
-    with (
-        scratch_postgres("workers") as url,
-        serving(url, 4, tmp_path / "gunicorn.log") as server,
-    ):
-        _check_edit_reaches_every_worker(server, url)
+    with scratch_postgres("workers") as url:
+        _migrate_and_seed(url)  # as a deployment's database is before its workers start
+        with serving(url, 4, tmp_path / "gunicorn.log") as server:
+            _check_edit_reaches_every_worker(server, url)
+
+
+def _migrate_and_seed(url: str) -> None:
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test_workers"})
+    app.extensions["stationfinder.db"].engine.dispose()
 
 
 def test_an_edit_reaches_both_sqlite_workers_within_a_second(
