@@ -19,12 +19,10 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import tempfile
 import time
 import uuid
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,8 +30,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from images import png_claiming
 from PIL import Image
 from sqlalchemy import func, select
+from staff_login import csrf_from, staff_client
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
@@ -42,13 +42,10 @@ from stationfinder.models import (
     CouncilIssue,
     Photo,
     ProblemReport,
-    StaffAccount,
     Station,
     StationRevision,
 )
-from stationfinder.staff.auth import hash_password
 
-PASSWORD = "correct horse battery"
 OWN = "QT-BY-001"  # in 白杨街道, the street_staff member's own subdistrict
 HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
 
@@ -59,22 +56,6 @@ def jpeg(width: int = 320, height: int = 240, **save: object) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), (40, 120, 200)).save(out, "JPEG", quality=85, **save)
     return out.getvalue()
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims an enormous picture (a decompression bomb)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
-        + chunk(b"IEND", b"")
-    )
 
 
 def xlsx_zip_bomb() -> bytes:
@@ -154,32 +135,6 @@ def app(make_app: Callable[..., Flask], tmp_path: Path, private_tmp: Path) -> Fl
     return app
 
 
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
-def _staff(app: Flask, username: str, role: str, street: str | None = None) -> FlaskClient:
-    with session_scope(app) as session:
-        session.add(
-            StaffAccount(
-                username=username,
-                display_name=username,
-                password_hash=hash_password(PASSWORD),
-                role=role,
-                street=street,
-            )
-        )
-    client = app.test_client()
-    token = _csrf(client.get("/staff/login").get_data(as_text=True))
-    response = client.post(
-        "/staff/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
-    )
-    assert response.status_code == 302
-    return client
-
-
 def _post_file(
     client: FlaskClient, url: str, fields: dict[str, object], name: str, upload: FileStorage
 ) -> TestResponse:
@@ -226,14 +181,14 @@ class Target:
 def _station_photo(app: Flask, data: bytes, filename: str, mimetype: str) -> TestResponse:
     client = app.extensions.setdefault("test.staff", {}).get("baiyang")
     if client is None:
-        client = app.extensions["test.staff"]["baiyang"] = _staff(
+        client = app.extensions["test.staff"]["baiyang"] = staff_client(
             app, "baiyang", "street_staff", "白杨街道"
         )
     page = client.get(f"/staff/stations/{OWN}/edit").get_data(as_text=True)
     with session_scope(app) as session:
         s = session.get_one(Station, OWN)
         fields: dict[str, object] = {
-            "csrf_token": _csrf(page),
+            "csrf_token": csrf_from(page),
             "version": str(s.version),
             "name": s.name,
             "kind": s.kind,
@@ -265,7 +220,7 @@ def _report_photo(app: Flask, data: bytes, filename: str, mimetype: str) -> Test
     client = app.test_client()
     page = client.get(f"/stations/{OWN}/report").get_data(as_text=True)
     fields: dict[str, object] = {
-        "csrf_token": _csrf(page),
+        "csrf_token": csrf_from(page),
         "category": "wrong_place",
         "message": "门头换了",
     }
@@ -281,7 +236,7 @@ def _report_photo_served(app: Flask) -> TestResponse | None:
     if photo_id is None:
         return None
     assert re.fullmatch(r"[0-9a-f]{32}", photo_id), "the stored photo is named by the app"
-    admin = _staff(app, "admin", "union_admin")
+    admin = staff_client(app, "admin", "union_admin")
     return admin.get(f"/staff/reports/{report_id}/photo")
 
 
@@ -289,7 +244,7 @@ def _council_photo(app: Flask, data: bytes, filename: str, mimetype: str) -> Tes
     client = app.test_client()
     page = client.get("/council/new").get_data(as_text=True)
     fields: dict[str, object] = {
-        "csrf_token": _csrf(page),
+        "csrf_token": csrf_from(page),
         "device_key": "a1" * 32,
         "title": "驿站门口没有充电桩",
         "category": "rest_facilities",
@@ -328,12 +283,12 @@ PHOTO_FORMS = [
 def _import(app: Flask, data: bytes, filename: str, mimetype: str) -> TestResponse:
     client = app.extensions.setdefault("test.staff", {}).get("admin")
     if client is None:
-        client = app.extensions["test.staff"]["admin"] = _staff(app, "admin", "union_admin")
+        client = app.extensions["test.staff"]["admin"] = staff_client(app, "admin", "union_admin")
     page = client.get("/staff/import").get_data(as_text=True)
     return _post_file(
         client,
         "/staff/import",
-        {"csrf_token": _csrf(page), "reason": ""},
+        {"csrf_token": csrf_from(page), "reason": ""},
         "file",
         _upload(data, filename, mimetype),
     )
@@ -345,7 +300,7 @@ def _confirm_import(app: Flask, preview: TestResponse) -> TestResponse:
     token = re.search(r'name="token"[^>]*value="([^"]+)"', page)
     assert token, "the preview offers no confirmation"
     return client.post(
-        "/staff/import/confirm", data={"csrf_token": _csrf(page), "token": token.group(1)}
+        "/staff/import/confirm", data={"csrf_token": csrf_from(page), "token": token.group(1)}
     )
 
 

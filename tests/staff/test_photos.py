@@ -7,14 +7,13 @@ the file name) are tried through every upload form in tests/security/test_upload
 from __future__ import annotations
 
 import io
-import struct
-import zlib
 from collections.abc import Iterator
 
 import pytest
 from argon2 import PasswordHasher
 from flask import Flask
 from flask.testing import FlaskClient
+from images import png_claiming
 from PIL import ExifTags, Image
 from sqlalchemy import func, select
 from staff_login import PASSWORD, csrf_from
@@ -42,22 +41,6 @@ def phone_photo(width: int = 3000, height: int = 2000) -> bytes:
     out = io.BytesIO()
     image.save(out, "JPEG", exif=exif, quality=90)
     return out.getvalue()
-
-
-def png_claiming(width: int, height: int) -> bytes:
-    """A tiny PNG whose header claims an enormous picture (a decompression bomb)."""
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(b"\x00" * 1024))
-        + chunk(b"IEND", b"")
-    )
 
 
 def test_a_phone_photo_is_resized_turned_upright_and_stripped() -> None:
