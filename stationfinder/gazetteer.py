@@ -12,6 +12,7 @@ import json
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +55,7 @@ class Gazetteer:
 
     def __init__(self, places: Iterable[Place]) -> None:
         self._places = list(places)
-        self._keys = [tuple(normalise(n) for n in (p.name, p.name_en) if n) for p in self._places]
+        self._keys = [_keys(p) for p in self._places]
 
     def __len__(self) -> int:
         return len(self._places)
@@ -97,13 +98,18 @@ class Gazetteer:
             )
         return cls(places)
 
-    def search(self, query: str, limit: int = 8) -> list[Place]:
+    def search(self, query: str, limit: int = 8, also: Iterable[Place] = ()) -> list[Place]:
+        """Places matching ``query``, best first; ``also`` are more places to rank with
+        these (stations found in the database by `like_pattern`)."""
         q = normalise(query[:MAX_QUERY_LENGTH])
         if not q:
             return []
         stem = _stem(q)
         scored: list[tuple[int, int, int, int, Place]] = []
-        for order, (place, keys) in enumerate(zip(self._places, self._keys, strict=True)):
+        candidates = chain(
+            zip(self._places, self._keys, strict=True), ((p, _keys(p)) for p in also)
+        )
+        for order, (place, keys) in enumerate(candidates):
             match = _match_rank(q, stem, keys)
             if match is None:
                 continue
@@ -115,6 +121,22 @@ class Gazetteer:
     def best(self, query: str) -> Place | None:
         found = self.search(query, limit=1)
         return found[0] if found else None
+
+
+def _keys(place: Place) -> tuple[str, ...]:
+    return tuple(normalise(n) for n in (place.name, place.name_en) if n)
+
+
+def like_pattern(query: str) -> str | None:
+    """A SQL ``LIKE`` pattern (``ESCAPE '\\'``, on lower-cased names) that every name
+    `search` could match for ``query`` satisfies: the characters of its stem in order,
+    anything between them (the spaces and punctuation `normalise` drops). A superset:
+    `search` ranks what the database returns. None for a query that matches nothing."""
+    q = normalise(query[:MAX_QUERY_LENGTH])
+    if not q:
+        return None
+    escaped = (c if c not in "%_\\" else "\\" + c for c in _stem(q))
+    return "%" + "%".join(escaped) + "%"
 
 
 def _match_rank(q: str, stem: str, keys: Sequence[str]) -> int | None:

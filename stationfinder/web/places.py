@@ -1,4 +1,4 @@
-"""The app's gazetteer, rebuilt when the registry changes (station names are places)."""
+"""Finding a place by name for the courier pages: the gazetteer, and stations by name."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 from flask import current_app
 
-from ..gazetteer import Gazetteer, Place, load_document
+from .. import registry
+from ..db import get_session
+from ..gazetteer import Gazetteer, Place, like_pattern, load_document
 from ..geo.areas import Areas
 from ..geo.point import Point
 from ..resources import data_file
@@ -19,7 +21,6 @@ STREETS_EXTENSION = "stationfinder.streets"
 
 @dataclass
 class GazetteerHolder:
-    version: int = -1
     gazetteer: Gazetteer | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -51,18 +52,32 @@ def streets() -> list[Place]:
 
 
 def gazetteer() -> Gazetteer:
+    """The shipped landmarks and the subdistricts; made once per app. Stations are not
+    in it: `search_places` finds them by name in the database, so the gazetteer costs
+    the same at 158 stations as at 400,000 and never goes stale after an edit."""
     app = current_app
     holder: GazetteerHolder = app.extensions.setdefault(EXTENSION, GazetteerHolder())
-    snapshot = app.extensions["stationfinder.index"].current()
-    if holder.gazetteer is not None and holder.version == snapshot.version:
-        return holder.gazetteer
-    with holder.lock:
-        if holder.gazetteer is None or holder.version != snapshot.version:
-            holder.gazetteer = Gazetteer.build(
-                load_document(data_file("gazetteer.json")),
-                street_centres(app.extensions["stationfinder.areas"]),
-                snapshot.features.values(),
-                {name: street.en for name, street in STREET_BY_NAME.items()},
-            )
-            holder.version = snapshot.version
+    if holder.gazetteer is None:
+        with holder.lock:
+            if holder.gazetteer is None:
+                holder.gazetteer = Gazetteer.build(
+                    load_document(data_file("gazetteer.json")),
+                    street_centres(app.extensions["stationfinder.areas"]),
+                    (),
+                    {name: street.en for name, street in STREET_BY_NAME.items()},
+                )
     return holder.gazetteer
+
+
+def search_places(query: str, limit: int = 8) -> list[Place]:
+    """Subdistricts, landmarks and stations matching ``query``, best first."""
+    pattern = like_pattern(query)
+    stations = []
+    if pattern is not None:
+        stations = [
+            Place(name, name_en, "station", street, Point(lon, lat), station_id=station_id)
+            for station_id, name, name_en, street, lon, lat in registry.stations_named_like(
+                get_session(), pattern
+            )
+        ]
+    return gazetteer().search(query, limit, also=stations)

@@ -22,7 +22,7 @@ from ..vocabulary import AMENITIES, AMENITY_CODES, KIND_NAMES, KINDS, STREETS
 from . import bp
 from .assets import asset_url, vendor_assets
 from .i18n import current_lang, messages, remember_choice, template_context
-from .places import gazetteer
+from .places import search_places
 from .places import streets as street_places
 from .present import CHIP_AMENITIES, amenity_icons, amenity_items, card, hours_badge, nav_links
 
@@ -141,7 +141,7 @@ def nearest_page() -> tuple[str, int]:
     if lat is not None and lon is not None:
         near = Place(t["you_are_here"], None, "point", None, Point(lon, lat))
     elif place_query:
-        found = gazetteer().search(place_query) or _geocoded(place_query)
+        found = search_places(place_query) or _geocoded(place_query)
         if not found:
             return _locator(problem=t["place_not_found"].format(place=place_query), form=form)
         near = found[0]
@@ -177,7 +177,7 @@ def _geocoded(query: str) -> list[Place]:
 def places() -> Response:
     """Places matching `q` from the offline gazetteer, best first (JSON)."""
     query = (request.args.get("q") or "").strip()[:60]
-    found = (gazetteer().search(query) or _geocoded(query)) if query else []
+    found = (search_places(query) or _geocoded(query)) if query else []
     return jsonify(
         {
             "query": query,

@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import pytest
+import re
 
-from stationfinder.gazetteer import Gazetteer, load_document, normalise
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stationfinder import registry
+from stationfinder.db import session_scope
+from stationfinder.gazetteer import Gazetteer, Place, like_pattern, load_document, normalise
 from stationfinder.geo.areas import Areas
 from stationfinder.geo.point import Point
 from stationfinder.resources import data_file
@@ -67,3 +75,60 @@ def test_every_subdistrict_centre_lies_inside_its_outline() -> None:
     assert len(centres) == 7
     for name, centre in centres.items():
         assert areas.street_at(centre) == name
+
+
+def _like(pattern: str, text: str) -> bool:
+    """SQL LIKE with ESCAPE '\\', as the database applies it."""
+    regex, chars = "", iter(pattern)
+    for c in chars:
+        if c == "\\":
+            regex += re.escape(next(chars))
+        elif c == "%":
+            regex += ".*"
+        elif c == "_":
+            regex += "."
+        else:
+            regex += re.escape(c)
+    return re.fullmatch(regex, text, flags=re.S) is not None
+
+
+NAME_PARTS = st.sampled_from(
+    ["金沙", "湖", "下沙", "街道", "站", "Jinsha", " Lake", "-", "%", "_", "x"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    name=st.lists(NAME_PARTS, min_size=1, max_size=5).map("".join),
+    name_en=st.none() | st.lists(NAME_PARTS, min_size=1, max_size=4).map("".join),
+    query=st.lists(NAME_PARTS, min_size=1, max_size=3).map("".join),
+)
+def test_the_database_pattern_finds_every_station_the_gazetteer_would(
+    name: str, name_en: str | None, query: str
+) -> None:
+    """Stations are searched in the database with `like_pattern` and ranked by the
+    gazetteer: the pattern must let through every station the ranking would keep."""
+    place = Place(name, name_en, "station", None, Point(120.3, 30.3), station_id="S1")
+    found = Gazetteer([]).search(query, also=[place])
+    pattern = like_pattern(query)
+    if found:
+        assert pattern is not None
+        assert _like(pattern, name.lower()) or _like(pattern, (name_en or "").lower())
+
+
+def test_stations_are_found_by_name_in_the_database(client: FlaskClient) -> None:
+    places = client.get("/places", query_string={"q": "金沙天街"}).get_json()["places"]
+    assert [p["kind"] for p in places[:2]] == ["landmark", "station"]  # landmarks first
+    assert places[1]["name"] == "龙湖杭州金沙天街城管驿站" and places[1]["station_id"]
+    english = client.get("/places", query_string={"q": "ＸＩＡＳＨＡ"}).get_json()["places"]
+    assert any(p["station_id"] for p in english)  # English names, full-width typed
+
+
+def test_likes_wildcards_typed_are_text_not_wildcards(app: Flask) -> None:
+    with session_scope(app) as session:
+        assert registry.stations_named_like(session, like_pattern("驿站") or "")  # sanity
+        for typed in ("%", "\\", "驿%站", "%驿站"):
+            pattern = like_pattern(typed)
+            assert pattern is not None
+            assert registry.stations_named_like(session, pattern) == [], typed
+    assert like_pattern("_") is None  # punctuation the gazetteer ignores: no search
