@@ -1,9 +1,11 @@
 """An offline gazetteer: find a place by name without any outside geocoding service.
 
 Couriers without geolocation type a place ("金沙湖", "杭电") or pick a subdistrict. The
-gazetteer holds the shipped landmarks (`data/gazetteer.json`), the subdistricts (at
-their outlines' centroids) and every active station by name, and matches a query against
-Chinese and English names. Flask-free.
+gazetteer holds the shipped landmarks (`data/gazetteer.json`) and the subdistricts (at
+their outlines' centroids), and matches a query against Chinese and English names.
+Stations are ranked with them: the app finds candidates by name in the database with
+`like_pattern` and passes them to `search` (`Gazetteer.build` also takes stations
+directly, for a registry held in memory). Flask-free.
 """
 
 from __future__ import annotations
