@@ -17,22 +17,7 @@ pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"
 
 
-def _with_council(app: Any) -> None:
-    """Register the council's blueprint before the first request (create_app will)."""
-    from stationfinder.council_web import bp
-
-    try:  # the CSP another change adds; create_app will wire it
-        from stationfinder import security
-    except ImportError:
-        pass
-    else:
-        security.init_app(app)
-    if "council" not in app.blueprints:
-        app.register_blueprint(bp)
-
-
 def test_raise_back_agenda_decision_and_my_issues(live_server: Any, open_context: Any) -> None:
-    _with_council(live_server.app)
     with session_scope(live_server.app) as session:
         session.add(
             StaffAccount(

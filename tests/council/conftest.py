@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from council_helpers import staff_client, with_council
 from flask import Flask
 from flask.testing import FlaskClient
+from staff_login import staff_client
 
 
 @pytest.fixture
 def council_app(make_app: Callable[..., Flask]) -> Flask:
-    return with_council(make_app(RATE_LIMITS=False))
+    return make_app(RATE_LIMITS=False)
 
 
 @pytest.fixture

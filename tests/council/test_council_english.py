@@ -7,9 +7,9 @@ from __future__ import annotations
 import html
 import re
 
-from council_helpers import csrf_token, staff_client
 from flask import Flask
 from flask.testing import FlaskClient
+from staff_login import csrf_from, staff_client
 
 from stationfinder.council_web import messages
 
@@ -34,7 +34,7 @@ def chinese_in(page: str) -> list[str]:
 
 
 def raise_in_english(client: FlaskClient, **fields: str) -> str:
-    token = csrf_token(client.get("/council/new").text)
+    token = csrf_from(client.get("/council/new").text)
     data = {
         "csrf_token": token,
         "device_key": KEY,
@@ -92,7 +92,7 @@ def test_the_same_pages_stay_chinese_by_default(council_app: Flask, courier: Fla
 
 def test_form_messages_follow_the_language(courier: FlaskClient) -> None:
     courier.get("/council/new?lang=en")
-    token = csrf_token(courier.get("/council/new").text)
+    token = csrf_from(courier.get("/council/new").text)
     outside = courier.post(
         "/council/new",
         data={
@@ -115,7 +115,7 @@ def test_form_messages_follow_the_language(courier: FlaskClient) -> None:
 def test_a_refused_step_answers_in_the_language(council_app: Flask, courier: FlaskClient) -> None:
     number = raise_in_english(courier)
     stranger = council_app.test_client()
-    token = csrf_token(stranger.get(f"/council/issues/{number}?lang=en").text)
+    token = csrf_from(stranger.get(f"/council/issues/{number}?lang=en").text)
     refused = stranger.post(
         f"/council/issues/{number}/add", data={"csrf_token": token, "device_key": "d4" * 32}
     )
@@ -145,7 +145,7 @@ def test_both_catalogues_say_everything() -> None:
 def _meeting_with_a_decision(app: Flask, number: str) -> int:
     """A meeting (typed in English by the secretary) that decided on the issue."""
     secretary = staff_client(app, "mishu", "council_secretary")
-    token = csrf_token(secretary.get("/staff/council/meetings").text)
+    token = csrf_from(secretary.get("/staff/council/meetings").text)
     created = secretary.post(
         "/staff/council/meetings",
         data={

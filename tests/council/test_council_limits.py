@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from council_helpers import csrf_token, with_council
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from staff_login import csrf_from
 
 from stationfinder.council_web import public
 from stationfinder.db import session_scope
@@ -24,7 +24,7 @@ KEY_B = "b2" * 32
 
 @pytest.fixture
 def limited_app(make_app: Callable[..., Flask]) -> Flask:
-    return with_council(make_app(RATE_LIMITS=True))
+    return make_app(RATE_LIMITS=True)
 
 
 def _limit_count(limit: str) -> int:
@@ -57,7 +57,7 @@ def test_one_phone_is_stopped_while_another_on_the_same_address_goes_on(
     limited_app: Flask,
 ) -> None:
     client = limited_app.test_client()  # both phones come from 127.0.0.1
-    token = csrf_token(client.get("/council/new").text)
+    token = csrf_from(client.get("/council/new").text)
     allowed = _limit_count(public.RAISE_LIMIT)
     for n in range(allowed):
         status, _page = _raise(client, KEY_A, f"饮水机坏了 {n}", token)
@@ -75,7 +75,7 @@ def test_one_phone_is_stopped_while_another_on_the_same_address_goes_on(
 
 def test_a_phone_that_mistypes_has_not_used_up_its_issues(limited_app: Flask) -> None:
     client = limited_app.test_client()
-    token = csrf_token(client.get("/council/new").text)
+    token = csrf_from(client.get("/council/new").text)
     allowed = _limit_count(public.RAISE_LIMIT)
     for _ in range(allowed + 2):  # an empty title: a form message each time
         status, page = _raise(client, KEY_A, "", token)
@@ -89,7 +89,7 @@ def test_a_phone_that_mistypes_has_not_used_up_its_issues(limited_app: Flask) ->
 
 def test_backing_answers_json_429_per_phone(limited_app: Flask) -> None:
     client = limited_app.test_client()
-    token = csrf_token(client.get("/council/new").text)
+    token = csrf_from(client.get("/council/new").text)
     assert _raise(client, KEY_A, "饮水机坏了", token)[0] == 302
     number = client.get("/council/mine").text.split('href="/council/issues/')[1].split('"')[0]
     allowed = _limit_count(public.BACK_LIMIT)
@@ -119,7 +119,7 @@ def test_backing_answers_json_429_per_phone(limited_app: Flask) -> None:
 
 def test_the_address_ceiling_holds_whatever_keys_are_sent(limited_app: Flask) -> None:
     client = limited_app.test_client()
-    token = csrf_token(client.get("/council/new").text)
+    token = csrf_from(client.get("/council/new").text)
     ceiling = _limit_count(public.RAISE_ADDRESS_LIMIT)
     for n in range(ceiling):  # a new key every time; an empty title is refused quickly
         status, _page = _raise(client, f"{n:064x}", "", token)
@@ -131,7 +131,7 @@ def test_the_address_ceiling_holds_whatever_keys_are_sent(limited_app: Flask) ->
 
 def test_the_english_page_says_so_in_english(limited_app: Flask) -> None:
     client = limited_app.test_client()
-    token = csrf_token(client.get("/council/new?lang=en").text)
+    token = csrf_from(client.get("/council/new?lang=en").text)
     for n in range(_limit_count(public.RAISE_LIMIT) + 1):
         status, page = _raise(client, KEY_A, f"Water dispenser {n}", token)
     assert status == 429 and "You have sent too many times" in page
@@ -139,7 +139,7 @@ def test_the_english_page_says_so_in_english(limited_app: Flask) -> None:
 
 def test_the_counters_hold_a_hash_never_the_key(limited_app: Flask) -> None:
     client = limited_app.test_client()
-    token = csrf_token(client.get("/council/new").text)
+    token = csrf_from(client.get("/council/new").text)
     _raise(client, KEY_A, "饮水机坏了", token)
     client.set_cookie("sf_council_key", KEY_B)  # from the cookie, as without script
     _raise(client, "", "饮水机又坏了", token)

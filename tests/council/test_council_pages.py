@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from council_helpers import csrf_token, staff_client
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
+from staff_login import csrf_from, staff_client
 
 from stationfinder.db import session_scope
 from stationfinder.models import CouncilIssue, IssueEvent
@@ -24,7 +24,7 @@ def raise_issue(client: FlaskClient, key: str = KEY_A, **fields: str) -> tuple[i
     """(status, final page, work-order number or '')."""
     page = client.get("/council/new")
     data = {
-        "csrf_token": csrf_token(page.text),
+        "csrf_token": csrf_from(page.text),
         "device_key": key,
         "title": "双节期间派件压力大",
         "category": "workload",
@@ -49,7 +49,7 @@ def test_raise_back_and_find_my_issue(council_app: Flask, courier: FlaskClient) 
     assert status == 200 and number and 'data-testid="raised"' in page
     assert "13812345678" not in page and "138****5678" not in page  # never public
     other = council_app.test_client()
-    token = csrf_token(other.get(f"/council/issues/{number}").text)
+    token = csrf_from(other.get(f"/council/issues/{number}").text)
     for _ in range(2):  # backing twice is the same as once
         response = other.post(
             f"/council/issues/{number}/back",
@@ -62,11 +62,11 @@ def test_raise_back_and_find_my_issue(council_app: Flask, courier: FlaskClient) 
     assert number in mine.text
     # Another browser, the key from localStorage posted: same list.
     fresh = council_app.test_client()
-    token = csrf_token(fresh.get("/council/mine").text)
+    token = csrf_from(fresh.get("/council/mine").text)
     posted = fresh.post("/council/mine", data={"csrf_token": token, "device_key": KEY_A})
     assert number in posted.text
     forged = council_app.test_client()
-    token = csrf_token(forged.get("/council/mine").text)
+    token = csrf_from(forged.get("/council/mine").text)
     unknown = forged.post("/council/mine", data={"csrf_token": token, "device_key": "f" * 64})
     assert number not in unknown.text
     bad = forged.post("/council/mine", data={"csrf_token": token, "device_key": "<x>"})
@@ -115,7 +115,7 @@ def test_html_is_escaped_everywhere(council_app: Flask, courier: FlaskClient) ->
     assert SCRIPT not in page and "&lt;script&gt;" in page
     secretary = staff_client(council_app, "mishu", "council_secretary")
     issue_id = int(number.rsplit("-", 1)[1])
-    token = csrf_token(secretary.get(f"/staff/council/issues/{issue_id}").text)
+    token = csrf_from(secretary.get(f"/staff/council/issues/{issue_id}").text)
     secretary.post(
         f"/staff/council/issues/{issue_id}/reply",
         data={"csrf_token": token, "text": SCRIPT, "public": "1"},
@@ -131,7 +131,7 @@ def test_flags_from_three_devices_hide_an_issue(council_app: Flask, courier: Fla
     _s, _p, number = raise_issue(courier, description="某某是骗子 13912345678")
     for n in range(3):
         client = council_app.test_client()
-        token = csrf_token(client.get(f"/council/issues/{number}").text)
+        token = csrf_from(client.get(f"/council/issues/{number}").text)
         client.post(
             f"/council/issues/{number}/flag",
             data={"csrf_token": token, "device_key": f"{n}" * 64, "reason": "骂人"},
@@ -157,7 +157,7 @@ def test_triage_merge_decline_and_phone_masking(council_app: Flask, courier: Fla
     a, b = (int(n.rsplit("-", 1)[1]) for n in (first, second))
     page = secretary.get(f"/staff/council/issues/{a}")
     assert "138****5678" in page.text and "13812345678" not in page.text
-    token = csrf_token(page.text)
+    token = csrf_from(page.text)
     inbox = secretary.get("/staff/council")
     assert first in inbox.text and second in inbox.text
     itself = secretary.post(
@@ -194,7 +194,7 @@ def test_meeting_agenda_decision_record_ics_and_stats(
     _s, _p, number = raise_issue(courier)
     issue_id = int(number.rsplit("-", 1)[1])
     secretary = staff_client(council_app, "mishu", "council_secretary")
-    token = csrf_token(secretary.get("/staff/council/meetings").text)
+    token = csrf_from(secretary.get("/staff/council/meetings").text)
     created = secretary.post(
         "/staff/council/meetings",
         data={

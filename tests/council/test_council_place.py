@@ -9,10 +9,10 @@ import json
 import re
 from typing import Any
 
-from council_helpers import csrf_token
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from staff_login import csrf_from
 
 from stationfinder.db import session_scope
 from stationfinder.models import CouncilIssue
@@ -23,7 +23,7 @@ WEST_LAKE = ("120.148001", "30.242001")  # WGS-84, not in Qiantang
 
 
 def post_issue(client: FlaskClient, **fields: str) -> Any:
-    token = csrf_token(client.get("/council/new").text)
+    token = csrf_from(client.get("/council/new").text)
     data = {
         "csrf_token": token,
         "device_key": KEY,

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from council_helpers import with_council
 from flask import Flask
 from werkzeug.serving import make_server
 
@@ -21,7 +20,7 @@ KEY = "k1" * 32
 
 @pytest.fixture
 def server(make_app: Callable[..., Flask]) -> Iterator[str]:
-    app = with_council(make_app(RATE_LIMITS=False))
+    app = make_app(RATE_LIMITS=False)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -129,7 +128,7 @@ def test_unknown_things_answer_in_the_spec_shape(server: str) -> None:
 
 
 def test_an_api_key_when_configured(make_app: Callable[..., Flask]) -> None:
-    app = with_council(make_app(RATE_LIMITS=False, OPEN311_API_KEY="secret-key"))
+    app = make_app(RATE_LIMITS=False, OPEN311_API_KEY="secret-key")
     client = app.test_client()
     form = {"service_code": "safety", "lat": "30.31", "long": "120.35", "description": "路口危险"}
     refused = client.post("/open311/v2/requests.json", data=form)

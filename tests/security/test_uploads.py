@@ -125,13 +125,9 @@ def private_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def app(make_app: Callable[..., Flask], tmp_path: Path, private_tmp: Path) -> Flask:
-    from stationfinder.council_web import bp as council_bp
-
     app = make_app(RATE_LIMITS=False)
     app.instance_path = str(tmp_path / "instance")
     Path(app.instance_path).mkdir()
-    if "council" not in app.blueprints:  # registered by create_app once the council ships
-        app.register_blueprint(council_bp)
     return app
 
 
