@@ -18,6 +18,7 @@ import json
 import os
 import random
 import secrets
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -145,6 +146,29 @@ def serving(database_url: str, workers: int, log_path: Path, **settings: str) ->
         yield server
     finally:
         server.stop()
+
+
+def migrate_and_seed(database_url: str) -> None:
+    """What a deployment's database has before its workers start: the schema and the
+    158 sample stations (create_app does both on an empty database)."""
+    from stationfinder import create_app
+
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "live-server-test"})
+    app.extensions["stationfinder.db"].engine.dispose()
+
+
+@contextmanager
+def seeded_database(kind: str, tmp_path: Path, seeded_sqlite: Path, purpose: str) -> Iterator[str]:
+    """A database of its own, migrated and seeded: an SQLite file copied from the suite's
+    seeded one, or a scratch PostgreSQL database (dropped afterwards)."""
+    if kind == "sqlite":
+        path = tmp_path / "stationfinder.sqlite3"
+        shutil.copyfile(seeded_sqlite, path)
+        yield f"sqlite:///{path}"
+        return
+    with scratch_postgres(purpose) as url:
+        migrate_and_seed(url)
+        yield url
 
 
 def free_port() -> int:

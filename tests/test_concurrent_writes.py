@@ -27,7 +27,6 @@ import importlib.util
 import json
 import random
 import re
-import shutil
 import sys
 import threading
 import time
@@ -44,7 +43,7 @@ import requests
 from live_server import (
     Gunicorn,
     large_import,
-    scratch_postgres,
+    seeded_database,
     serving,
     start_program,
     write_in_progress,
@@ -82,13 +81,9 @@ pytestmark = [
     params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)],
 )
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        path = tmp_path / "stationfinder.sqlite3"
-        shutil.copyfile(request.getfixturevalue("seeded_sqlite"), path)
-        yield f"sqlite:///{path}"
-    else:
-        with scratch_postgres("conc") as url:
-            yield url
+    seeded_sqlite = request.getfixturevalue("seeded_sqlite")
+    with seeded_database(request.param, tmp_path, seeded_sqlite, "conc") as url:
+        yield url
 
 
 @pytest.fixture

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -38,7 +37,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from live_server import large_import, scratch_postgres, start_program, write_in_progress
+from live_server import large_import, seeded_database, start_program, write_in_progress
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
@@ -74,14 +73,9 @@ pytestmark = pytest.mark.slow
 )
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated database seeded with the 158 sample stations."""
-    if request.param == "sqlite":
-        path = tmp_path / "stationfinder.sqlite3"
-        shutil.copyfile(request.getfixturevalue("seeded_sqlite"), path)
-        yield f"sqlite:///{path}"
-    else:
-        with scratch_postgres("crash") as url:
-            _app(url).extensions["stationfinder.db"].engine.dispose()  # migrate and seed
-            yield url
+    seeded_sqlite = request.getfixturevalue("seeded_sqlite")
+    with seeded_database(request.param, tmp_path, seeded_sqlite, "crash") as url:
+        yield url
 
 
 def _app(database_url: str) -> Flask:

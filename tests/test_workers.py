@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from live_server import Gunicorn, scratch_postgres, serving
+from live_server import Gunicorn, migrate_and_seed, scratch_postgres, serving
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from stationfinder import create_app, registry
+from stationfinder import registry
 from stationfinder.db import make_engine
 from stationfinder.models import Station
 
@@ -142,14 +142,9 @@ def _check_edit_reaches_every_worker(server: Gunicorn, database_url: str) -> Non
 @pytest.mark.postgres
 def test_an_edit_reaches_all_four_postgresql_workers_within_a_second(tmp_path: Path) -> None:
     with scratch_postgres("workers") as url:
-        _migrate_and_seed(url)  # as a deployment's database is before its workers start
+        migrate_and_seed(url)  # as a deployment's database is before its workers start
         with serving(url, 4, tmp_path / "gunicorn.log") as server:
             _check_edit_reaches_every_worker(server, url)
-
-
-def _migrate_and_seed(url: str) -> None:
-    app = create_app({"DATABASE_URL": url, "SECRET_KEY": "test_workers"})
-    app.extensions["stationfinder.db"].engine.dispose()
 
 
 def test_an_edit_reaches_both_sqlite_workers_within_a_second(
