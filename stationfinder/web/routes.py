@@ -261,20 +261,16 @@ def map_page() -> tuple[str, int]:
     kind = params.choice(args, "kind", KIND_NAMES)
     amenity = params.choice(args, "amenity", AMENITY_CODES)
     lang = current_lang()
-    index = current_app.extensions["stationfinder.index"].current()
-    # Every matching station, counted by the index without reading any of them.
-    count = len(index.index.in_box(-180, -90, 180, 90, kind=kind, amenity=amenity))
+    snapshot = current_app.extensions["stationfinder.index"].current()
+    # Every matching station, found by the index (as the in-view API finds them; an
+    # amenity out of service does not count) without reading any of them.
+    matching = snapshot.index.in_box(-180, -90, 180, 90, kind=kind, amenity=amenity)
+    count = len(matching)
     tiles = _tiles()
     in_view_url = None
     if count <= current_app.config["MAP_INLINE_MAX"]:
         # Few enough to carry in the page (the district's 158): clustered in the browser.
-        features = [
-            f
-            for f in index.features.values()
-            if (kind is None or f["properties"]["kind"] == kind)
-            and (amenity is None or amenity in (f["properties"].get("amenities") or []))
-        ]
-        features.sort(key=lambda f: f["id"])
+        features = snapshot.features.many(sorted(snapshot.index.ids_at(matching)))
         pins = maps.station_pins(
             features,
             tiles,
