@@ -10,11 +10,10 @@ made here once, as Flask-Limiter documents, and bound to each app by `init_app`.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+
+from .privacy import hash_device_key
 
 
 def client_address() -> str:
@@ -33,8 +32,7 @@ def hashed_device_and_address(device_key: str | None) -> str:
     (Redis) never holds the key itself. Without a key, the device is the address."""
     if not device_key:
         return f"-@{client_address()}"
-    secret = str(current_app.config["SECRET_KEY"]).encode()
-    digest = hmac.new(secret, b"ratelimit:" + device_key.encode(), hashlib.sha256).hexdigest()
+    digest = hash_device_key(device_key, str(current_app.config["SECRET_KEY"]), "ratelimit")
     return f"{digest[:32]}@{client_address()}"
 
 

@@ -55,9 +55,12 @@ def is_device_key(key: str | None) -> bool:
     return key is not None and DEVICE_KEY.fullmatch(key) is not None
 
 
-def hash_device_key(key: str, secret: str | bytes) -> str:
-    """The stored form of a device's private key: HMAC-SHA256 under the app's secret."""
+def hash_device_key(key: str, secret: str | bytes, purpose: str = "council") -> str:
+    """The stored form of a device's private key: HMAC-SHA256 under the app's secret.
+    Each `purpose` gets its own hash (the rate limiter's counters never hold the one the
+    database identifies a device by)."""
     if not is_device_key(key):
         raise ValueError("not a device key")
     secret_bytes = secret.encode() if isinstance(secret, str) else secret
-    return hmac.new(secret_bytes, b"council:" + key.encode(), hashlib.sha256).hexdigest()
+    message = purpose.encode() + b":" + key.encode()
+    return hmac.new(secret_bytes, message, hashlib.sha256).hexdigest()
