@@ -26,6 +26,7 @@ from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
 from . import registry, schemas
+from .db import make_engine
 from .geo.index import StationIndex, StationTable
 from .models import Station
 
@@ -130,18 +131,13 @@ def preload(database_url: str) -> int:
     edit, or a worker replaced hours later) builds its own, as before. Returns the
     number of stations.
     """
-    from sqlalchemy.orm import Session as OrmSession
-
-    from .db import make_engine
-
     engine = make_engine(database_url)
     try:
-        with OrmSession(engine) as session:
+        with Session(engine) as session:
             version = registry.registry_version(session)
-            index = StationIndex.from_table(_read_table(session))
+            index = _build_index(session)
     finally:
         engine.dispose()
-    _release_freed_memory()
     _preloaded[database_url] = (version, index)
     return len(index)
 
@@ -195,9 +191,7 @@ class LiveIndex:
         self._checked_at = 0.0
 
     def _build(self, session: Session, version: int) -> IndexSnapshot:
-        index = StationIndex.from_table(_read_table(session))
-        _release_freed_memory()
-        return self._snapshot_of(version, index, "built")
+        return self._snapshot_of(version, _build_index(session), "built")
 
     def _snapshot_of(self, version: int, index: StationIndex, source: str) -> IndexSnapshot:
         return IndexSnapshot(
@@ -207,6 +201,12 @@ class LiveIndex:
             built_at=time.time(),
             source=source,
         )
+
+
+def _build_index(session: Session) -> StationIndex:
+    index = StationIndex.from_table(_read_table(session))
+    _release_freed_memory()
+    return index
 
 
 def _read_table(session: Session) -> StationTable:
