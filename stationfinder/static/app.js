@@ -97,6 +97,12 @@
     meta.appendChild(dist);
     meta.appendChild(document.createTextNode(" · "));
     meta.appendChild(el("span", "walk", fmt(t.walk, {n: p.walk_min})));
+    if (p.ride_min) {
+      meta.appendChild(document.createTextNode(" · "));
+      var ride = el("span", "ride", fmt(t.ride, {n: p.ride_min}));
+      ride.setAttribute("data-testid", "ride");
+      meta.appendChild(ride);
+    }
     meta.appendChild(document.createTextNode(" · "));
     meta.appendChild(el("span", "kind", p.kind));
     li.appendChild(meta);
@@ -109,10 +115,27 @@
       p.amenities.forEach(function (code) {
         var a = cfg.amenities[code];
         if (!a) return;
-        var item = el("span", "amenity", a.icon);
-        item.title = a.label;
+        var broken = p.out_of_service || {};
+        var item;
+        if (Object.prototype.hasOwnProperty.call(broken, code)) {
+          /* Staff marked it out of service: struck through with its note, as on the station page. */
+          var paused = fmt(t.paused, {note: broken[code] || ""}).trim();
+          item = el("span", "amenity out-of-service");
+          item.title = a.label + "（" + paused + "）";
+          item.setAttribute("data-paused", "1");
+          var struck = el("del", null, a.icon);
+          struck.appendChild(el("span", "amenity-label", a.label));
+          item.appendChild(struck);
+          item.appendChild(document.createTextNode(" "));
+          var note = el("span", "paused", paused);
+          note.setAttribute("data-testid", "paused");
+          item.appendChild(note);
+        } else {
+          item = el("span", "amenity", a.icon);
+          item.title = a.label;
+          item.appendChild(el("span", "amenity-label", a.label));
+        }
         item.setAttribute("data-amenity", code);
-        item.appendChild(el("span", "amenity-label", a.label));
         am.appendChild(item);
       });
       li.appendChild(am);
@@ -370,7 +393,11 @@
     var speed = cfg.walkKmh * 1000 / 60;
     return features.filter(function (f) {
       var have = f.properties.amenities || [];
-      return f.properties.active !== false && amenities.every(function (a) { return have.indexOf(a) >= 0; });
+      var broken = f.properties.out_of_service || {};
+      /* As the server does: an amenity out of service does not count as there. */
+      return f.properties.active !== false && amenities.every(function (a) {
+        return have.indexOf(a) >= 0 && !Object.prototype.hasOwnProperty.call(broken, a);
+      });
     }).map(function (f) {
       var c = f.geometry.coordinates;
       var d = haversine(point.lon, point.lat, c[0], c[1]);
@@ -378,6 +405,7 @@
       Object.keys(f.properties).forEach(function (k) { props[k] = f.properties[k]; });
       props.distance_m = d;
       props.walk_min = Math.max(1, Math.ceil(d * cfg.routeFactor / speed));
+      props.ride_min = Math.max(1, Math.ceil(d * cfg.routeFactor / (cfg.rideKmh * 1000 / 60)));
       props.offline = true;
       props.coordinates_gcj02 = wgs2gcj(c[0], c[1]);
       props.navigation = offlineLinks(props.name, c[0], c[1]);

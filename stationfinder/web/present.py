@@ -1,4 +1,5 @@
-"""How a station reads on a card: distance, minutes on foot, open or closed, amenities.
+"""How a station reads on a card: distance, minutes on foot and by e-bike, open or closed,
+amenities (one staff marked out of service struck through, with its note).
 
 The page's script formats the same things the same way (static/app.js); a browser test
 compares the two. Flask-free.
@@ -46,6 +47,11 @@ def walk_text(minutes: int, t: Mapping[str, str]) -> str:
     return t["walk"].format(n=minutes)
 
 
+def ride_text(minutes: int, t: Mapping[str, str]) -> str:
+    """Minutes by e-bike (STATIONFINDER_RIDE_SPEED_KMH): couriers ride."""
+    return t["ride"].format(n=minutes)
+
+
 @dataclass(frozen=True, slots=True)
 class Badge:
     state: str  # "open", "closed" or "unknown"
@@ -81,15 +87,26 @@ class AmenityItem:
     code: str
     icon: str
     label: str
+    paused: str | None = None  # "暂停: 饮水机维修中" while staff mark it out of service
 
 
-def amenity_items(codes: Iterable[str], lang: str) -> list[AmenityItem]:
+def amenity_items(
+    codes: Iterable[str],
+    lang: str,
+    out_of_service: Mapping[str, str] | None = None,
+    t: Mapping[str, str] | None = None,
+) -> list[AmenityItem]:
+    """The amenities to show; one staff marked out of service carries its public note."""
+    broken = out_of_service or {}
     items = []
     for code in codes:
         amenity = AMENITY_BY_CODE.get(code)
         if amenity is not None:
             label = amenity.en if lang == "en" else amenity.zh
-            items.append(AmenityItem(code, amenity.icon, label))
+            paused = None
+            if code in broken and t is not None:
+                paused = t["paused"].format(note=broken[code] or "").strip()
+            items.append(AmenityItem(code, amenity.icon, label, paused))
     return items
 
 
@@ -115,6 +132,7 @@ class Card:
     kind: str
     distance: str
     walk: str
+    ride: str
     badge: Badge
     amenities: list[AmenityItem]
     navigation: list[NavLink]
@@ -129,7 +147,10 @@ def card(feature: Mapping[str, Any], now: datetime, lang: str, t: Mapping[str, s
         kind=props["kind"],
         distance=distance_text(props["distance_m"], t),
         walk=walk_text(props["walk_min"], t),
+        ride=ride_text(props["ride_min"], t) if props.get("ride_min") else "",
         badge=hours_badge(props.get("open_now"), props.get("next_change"), now, t),
-        amenities=amenity_items(props.get("amenities") or [], lang),
+        amenities=amenity_items(
+            props.get("amenities") or [], lang, props.get("out_of_service") or {}, t
+        ),
         navigation=nav_links(props.get("navigation") or {}, t),
     )

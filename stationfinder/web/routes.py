@@ -74,6 +74,7 @@ def _page_config(lang: str) -> dict[str, Any]:
         "tileCrs": config["TILE_CRS"],
         "k": NEAREST_K,
         "walkKmh": config["WALK_SPEED_KMH"],
+        "rideKmh": config["RIDE_SPEED_KMH"],
         "routeFactor": schemas.ROUTE_FACTOR,
         "urls": {
             "nearest": url_for("api.nearest"),
