@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -71,6 +72,12 @@ class IssueBacking(Base):
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     issue_id: Mapped[int] = mapped_column(ForeignKey("council_issues.id"), index=True)
     device_hash: Mapped[str] = mapped_column(String(64), index=True)
+    # Keyed hash of the network (IPv4 /24, IPv6 /48) it came from; never the address.
+    network_hash: Mapped[str | None] = mapped_column(String(64))
+    # Whether the key was server-minted and old enough when it backed.
+    established: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # 待核实: beyond what young keys of one network may add; not counted until confirmed.
+    pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
@@ -79,7 +86,8 @@ class IssueBacking(Base):
 
 
 class IssueFlag(Base):
-    """A device's report that an issue's content is abusive; three hide it for review."""
+    """A device's report that an issue's content is abusive. Established keys from
+    enough distinct networks hide it; any flag queues it for staff review."""
 
     __tablename__ = "council_flags"
 
@@ -87,6 +95,8 @@ class IssueFlag(Base):
     issue_id: Mapped[int] = mapped_column(ForeignKey("council_issues.id"), index=True)
     device_hash: Mapped[str] = mapped_column(String(64))
     reason: Mapped[str] = mapped_column(String(200), default="")
+    network_hash: Mapped[str | None] = mapped_column(String(64))
+    established: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (
