@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Mapping
@@ -92,9 +93,14 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
 
     if app.config["DATABASE_URL"] is None or app.config["SECRET_KEY"] is None:
-        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+        # An explicit instance_path (tests) wins; else the per-user data folder, never
+        # the package's instance folder inside the virtual environment.
+        data = Path(instance_path) if instance_path else data_dir(app.config.get("DATA_DIR"))
+        app.instance_path = str(data)
+        _private_dir(data)
     if app.config["DATABASE_URL"] is None:
         path = Path(app.instance_path) / "stationfinder.sqlite3"
+        _private_file(path)
         app.config["DATABASE_URL"] = f"sqlite:///{path}"
     if app.config["SECRET_KEY"] is None:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path) / "secret_key")
@@ -134,6 +140,30 @@ def create_app(
         preloaded=live_index.preloaded(app.config["DATABASE_URL"]),
     )
     return app
+
+
+def data_dir(configured: str | None = None) -> Path:
+    """Where the default database and secret key live: STATIONFINDER_DATA_DIR, else
+    $XDG_DATA_HOME/stationfinder, else ~/.local/share/stationfinder."""
+    if configured:
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_DATA_HOME")
+    base = Path(xdg) if xdg and Path(xdg).is_absolute() else Path.home() / ".local" / "share"
+    return base / "stationfinder"
+
+
+def _private_dir(path: Path) -> None:
+    """Make the data folder readable by its owner only (the parents as the umask says)."""
+    existed = path.exists()
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if not existed:
+        path.chmod(0o700)
+
+
+def _private_file(path: Path) -> None:
+    """Create the SQLite file 0600 before SQLite does (it would follow the umask)."""
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _instance_secret(path: Path) -> str:

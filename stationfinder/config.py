@@ -237,6 +237,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Key an Open311 client must send as `api_key` to POST service requests. Unset: "
         "posting needs no key (couriers are anonymous).",
     ),
+    Setting(
+        "DATA_DIR",
+        None,
+        lambda v: v.strip() or None,
+        "Folder for the default SQLite database and the generated secret key (made 0700). "
+        "Unset: `$XDG_DATA_HOME/stationfinder`, else `~/.local/share/stationfinder` — "
+        "outside the virtual environment, so recreating it keeps the data.",
+    ),
     Setting("WALK_SPEED_KMH", 4.5, _positive_float, "Walking speed for `walk_min`."),
     Setting("RIDE_SPEED_KMH", 15.0, _positive_float, "E-bike speed (with stops) for `ride_min`."),
     Setting(
