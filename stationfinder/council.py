@@ -62,7 +62,8 @@ DESCRIPTION_MAX = 2000
 ADDITION_MAX = 1000
 PLACE_LABEL_MAX = 100
 FLAG_REASON_MAX = 200
-FLAGS_TO_HIDE = 3  # distinct devices
+FLAGS_TO_HIDE = 3  # established keys from this many distinct networks
+YOUNG_BACKINGS_PER_NETWORK = 3  # counted backings young keys of one network may add
 BOARD_LIMIT = 50
 COURIER = "courier"  # the actor of what couriers do in an issue's story
 _NUMBER = re.compile(r"^YS-(\d{8})-(\d{4,9})$")
@@ -274,7 +275,12 @@ def _visible_open(session: Session, issue: CouncilIssue) -> CouncilIssue:
 
 
 def back_issue(
-    session: Session, issue: CouncilIssue, device_hash: str
+    session: Session,
+    issue: CouncilIssue,
+    device_hash: str,
+    *,
+    network_hash: str | None = None,
+    established: bool = True,
 ) -> tuple[CouncilIssue, bool]:
     """ "我也遇到": (the issue backed, whether this device's backing is new). A merged
     issue's backing goes to its survivor; backing twice changes nothing."""
@@ -288,7 +294,32 @@ def back_issue(
     )
     if seen is not None:
         return issue, False
-    session.add(IssueBacking(issue_id=issue.id, device_hash=device_hash))
+    pending = False
+    if not established:
+        # Young or unminted keys of one network add a handful; the rest wait for the
+        # secretary (待核实), so rotating keys behind one address buys nothing.
+        young = session.scalar(
+            select(func.count()).where(
+                IssueBacking.issue_id == issue.id,
+                IssueBacking.network_hash == network_hash,
+                IssueBacking.established.is_(False),
+                IssueBacking.pending.is_(False),
+            )
+        )
+        pending = (young or 0) >= YOUNG_BACKINGS_PER_NETWORK
+    session.add(
+        IssueBacking(
+            issue_id=issue.id,
+            device_hash=device_hash,
+            network_hash=network_hash,
+            established=established,
+            pending=pending,
+        )
+    )
+    if pending:
+        issue.needs_review = True
+        session.flush()
+        return issue, True
     # In SQL, so two couriers backing at once both count.
     session.execute(
         update(CouncilIssue)
@@ -314,10 +345,17 @@ def backed_by(session: Session, issue_ids: Iterable[int], device_hash: str) -> s
 
 
 def flag_issue(
-    session: Session, issue: CouncilIssue, device_hash: str, reason: str | None = None
+    session: Session,
+    issue: CouncilIssue,
+    device_hash: str,
+    reason: str | None = None,
+    *,
+    network_hash: str | None = None,
+    established: bool = True,
 ) -> bool:
-    """A device says the content is abusive; the third device hides the issue until
-    staff review it. Returns whether the issue is now hidden."""
+    """A device says the content is abusive: the issue is queued for staff review, and
+    hidden only once established keys from FLAGS_TO_HIDE distinct networks said so.
+    Returns whether the issue is now hidden."""
     reason_text = clean_text(reason, "reason", limit=FLAG_REASON_MAX)
     seen = session.scalar(
         select(IssueFlag.id).where(
@@ -325,14 +363,31 @@ def flag_issue(
         )
     )
     if seen is None:
-        session.add(IssueFlag(issue_id=issue.id, device_hash=device_hash, reason=reason_text))
+        session.add(
+            IssueFlag(
+                issue_id=issue.id,
+                device_hash=device_hash,
+                reason=reason_text,
+                network_hash=network_hash,
+                established=established,
+            )
+        )
         session.flush()
-    flags = session.scalar(select(func.count()).where(IssueFlag.issue_id == issue.id)) or 0
+    networks = session.scalars(
+        select(IssueFlag.network_hash).where(
+            IssueFlag.issue_id == issue.id, IssueFlag.established.is_(True)
+        )
+    ).all()
+    flags = len({n if n is not None else f"legacy-{i}" for i, n in enumerate(networks)})
     if flags >= FLAGS_TO_HIDE and not issue.hidden and not issue.needs_review:
         issue.hidden = True
         issue.needs_review = True
         issue.hidden_reason = "flagged"
         add_event(session, issue, "flag_hidden", COURIER, f"{flags}", public=False)
+        session.flush()
+    elif not issue.hidden and not issue.needs_review:
+        issue.needs_review = True  # the secretary looks; the board keeps showing it
+        add_event(session, issue, "flag_queued", COURIER, "", public=False)
         session.flush()
     return issue.hidden
 

@@ -64,3 +64,50 @@ def hash_device_key(key: str, secret: str | bytes, purpose: str = "council") -> 
     secret_bytes = secret.encode() if isinstance(secret, str) else secret
     message = purpose.encode() + b":" + key.encode()
     return hmac.new(secret_bytes, message, hashlib.sha256).hexdigest()
+
+
+def network_of(address: str | None) -> str:
+    """The network an address belongs to: an IPv4 /24 or an IPv6 /48 (what one client
+    can change within cheaply). An unparseable address is its own network."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address((address or "").strip())
+    except ValueError:
+        return f"other:{(address or '')[:64]}"
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def hash_network(address: str | None, secret: str | bytes) -> str:
+    """The stored form of an address's network: a keyed hash, never the address."""
+    secret_bytes = secret.encode() if isinstance(secret, str) else secret
+    message = b"network:" + network_of(address).encode()
+    return hmac.new(secret_bytes, message, hashlib.sha256).hexdigest()
+
+
+def mint_device_key(secret: str | bytes, minted_at: float) -> str:
+    """A server-minted device key: random part, mint time (hex seconds), and an HMAC
+    of both under the app's secret, joined by "_" (fits DEVICE_KEY)."""
+    import secrets as _secrets
+
+    secret_bytes = secret.encode() if isinstance(secret, str) else secret
+    body = f"{_secrets.token_hex(16)}_{int(minted_at):x}"
+    sig = hmac.new(secret_bytes, b"mint:" + body.encode(), hashlib.sha256).hexdigest()[:32]
+    return f"{body}_{sig}"
+
+
+def device_key_minted_at(key: str, secret: str | bytes) -> float | None:
+    """When the server minted this key; None for a key it did not mint (or forged)."""
+    parts = key.split("_")
+    if len(parts) != 3:
+        return None
+    secret_bytes = secret.encode() if isinstance(secret, str) else secret
+    body = f"{parts[0]}_{parts[1]}"
+    sig = hmac.new(secret_bytes, b"mint:" + body.encode(), hashlib.sha256).hexdigest()[:32]
+    if not hmac.compare_digest(sig, parts[2]):
+        return None
+    try:
+        return float(int(parts[1], 16))
+    except ValueError:
+        return None

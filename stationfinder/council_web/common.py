@@ -3,7 +3,7 @@ page's language, template helpers."""
 
 from __future__ import annotations
 
-import secrets
+import time
 from typing import Any
 
 from flask import Response, current_app, g, request
@@ -13,7 +13,14 @@ from .. import council, photos
 from ..council import CATEGORY_BY_CODE, CouncilError
 from ..errors import ApiError
 from ..limits import hashed_device_and_address
-from ..privacy import hash_device_key, is_device_key, mask_phone
+from ..privacy import (
+    device_key_minted_at,
+    hash_device_key,
+    hash_network,
+    is_device_key,
+    mask_phone,
+    mint_device_key,
+)
 from ..vocabulary import STREET_BY_NAME, STREET_NAMES
 from ..web.assets import asset_url
 from ..web.i18n import current_lang, remember_choice, template_context
@@ -45,9 +52,23 @@ def device_key(*, create: bool = False) -> str | None:
         g.council_key = candidate
         return candidate
     if create:
-        g.council_key = secrets.token_hex(32)
+        g.council_key = mint_device_key(str(current_app.config["SECRET_KEY"]), time.time())
         return str(g.council_key)
     return None
+
+
+KEY_MIN_AGE = 24 * 3600  # a minted key weighs fully after a day
+
+
+def key_established(key: str) -> bool:
+    """Whether this key was minted by us at least KEY_MIN_AGE ago; a key the client
+    made up, or one minted minutes ago, is young."""
+    minted = device_key_minted_at(key, str(current_app.config["SECRET_KEY"]))
+    return minted is not None and time.time() - minted >= KEY_MIN_AGE
+
+
+def network_hash() -> str:
+    return hash_network(request.remote_addr, str(current_app.config["SECRET_KEY"]))
 
 
 def _presented_key() -> str | None:
@@ -152,5 +173,12 @@ def _after(response: Response) -> Response:
     response.vary.add("Cookie")
     key = g.get("council_key")
     if key and request.cookies.get(KEY_COOKIE) != key:
-        response.set_cookie(KEY_COOKIE, key, max_age=TWO_YEARS, httponly=True, samesite="Lax")
+        response.set_cookie(
+            KEY_COOKIE,
+            key,
+            max_age=TWO_YEARS,
+            httponly=True,
+            samesite="Lax",
+            secure=request.is_secure,
+        )
     return remember_choice(response)

@@ -31,6 +31,8 @@ from .common import (
     device_hash,
     device_key,
     error_message,
+    key_established,
+    network_hash,
     page_lang,
     rate_limit_key,
 )
@@ -242,10 +244,23 @@ def _courier_step(number: str, step: str) -> BaseResponse:
     try:
         with session.begin():
             if step == "back":
-                issue, new = council.back_issue(session, issue, device_hash(key))
+                issue, new = council.back_issue(
+                    session,
+                    issue,
+                    device_hash(key),
+                    network_hash=network_hash(),
+                    established=key_established(key),
+                )
                 outcome = "backed" if new else "already"
             elif step == "flag":
-                council.flag_issue(session, issue, device_hash(key), request.form.get("reason"))
+                council.flag_issue(
+                    session,
+                    issue,
+                    device_hash(key),
+                    request.form.get("reason"),
+                    network_hash=network_hash(),
+                    established=key_established(key),
+                )
                 outcome = "flagged"
             elif step == "add":
                 council.add_to_issue(session, issue, device_hash(key), request.form.get("text", ""))
