@@ -69,7 +69,39 @@ def _respond(status: int, code: str, message: str, field: str | None = None) -> 
     return response
 
 
+DB_DOWN_MESSAGE = (
+    "数据库暂时无法连接，请稍后再试；这次没有保存任何内容。"
+    " The database is unavailable; nothing was saved, try again shortly."
+)
+DISK_FULL_MESSAGE = (
+    "服务器磁盘已满，这次没有保存；请稍后再试，并把填写的内容留着。"
+    " The server's disk is full; nothing was saved."
+)
+RETRY_AFTER_SECONDS = "30"
+
+
+def _database_error(exc: Exception) -> Response | None:
+    """503 for an outage, 507 for a full disk; None when it is some other database error."""
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    text = str(getattr(exc, "orig", exc) or exc).lower()
+    if "database or disk is full" in text or "no space left" in text:
+        response = _respond(507, "disk_full", DISK_FULL_MESSAGE)
+    elif isinstance(exc, OperationalError) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated
+    ):
+        response = _respond(503, "database_unavailable", DB_DOWN_MESSAGE)
+    else:
+        return None
+    response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
 def init_app(app: Flask) -> None:
+    from . import text_boundary
+
+    text_boundary.init_app(app)
+
     @app.errorhandler(ApiError)
     def _api_error(exc: ApiError) -> Response:
         return _respond(exc.status, exc.code, exc.message, exc.field)
@@ -84,6 +116,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Response:
+        database = _database_error(exc)
+        if database is not None:
+            log.error("database error on %s %s: %s", request.method, request.path, exc)
+            return database
+        if isinstance(exc, RecursionError):
+            return _respond(400, "too_deep", "请求嵌套太深。 The request is nested too deeply.")
         # The request's session is rolled back in teardown, so nothing half-written stays.
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _respond(500, "internal_error", "The server had a problem; nothing was saved.")
