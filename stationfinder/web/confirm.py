@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 DEVICE_COOKIE = "sf_device"  # the name limits.device_and_address reads
 DEVICE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 TWO_YEARS = 2 * 365 * 24 * 3600
+BUMP_INTERVAL = timedelta(minutes=10)  # a station's confirmations bump the version once per
 
 
 def _same_origin() -> bool:
@@ -75,11 +76,17 @@ def record_confirmation(station_id: str, device: str, now: datetime) -> str | No
             if seen is not None:
                 return "already"
             session.add(StationConfirmation(station_id=station_id, device_hash=hashed, day=day))
+            previous = station.last_confirmed_at
             station.last_confirmed_at = now
-            registry.bump_version(session)
+            if previous is not None and previous.tzinfo is None:
+                previous = previous.replace(tzinfo=now.tzinfo)
+            bump = previous is None or now - previous >= BUMP_INTERVAL
+            if bump:  # coalesced: a stream of taps cannot keep every worker rebuilding
+                registry.bump_version(session)
     except IntegrityError:  # the same device tapped twice at once
         return "already"
-    current_app.extensions["stationfinder.index"].invalidate()
+    if bump:
+        current_app.extensions["stationfinder.index"].invalidate()
     return "confirmed"
 
 
