@@ -103,6 +103,14 @@ def boolean(args: MultiDict[str, str], name: str, default: bool = False) -> bool
     raise InvalidParameter(f"{name} must be true or false", field=name)
 
 
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
+
+
+def in_sane_range(value: datetime) -> bool:
+    """True for a moment between 2000 and 2100; calendar edges (0001, 9999+14:00) are refused."""
+    return EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
 def moment(args: MultiDict[str, str], name: str) -> datetime | None:
     """An ISO 8601 moment; one without an offset is Asia/Shanghai local time."""
     raw = _raw(args, name)
@@ -119,6 +127,10 @@ def moment(args: MultiDict[str, str], name: str) -> datetime | None:
         ) from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=SHANGHAI)
+    if not in_sane_range(value):
+        raise InvalidParameter(
+            f"{name} must lie between {EARLIEST_YEAR} and {LATEST_YEAR}", field=name
+        )
     return value
 
 

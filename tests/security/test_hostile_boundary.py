@@ -76,3 +76,13 @@ def test_disk_full_is_507_chinese(app, monkeypatch):
     response = app.test_client().get("/council", headers={"Accept": "text/html"})
     assert response.status_code == 507
     assert "磁盘已满" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "value", ["0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59+14:00", "1900-01-01T00:00:00"]
+)
+def test_calendar_edge_dates_are_400(client, value):
+    response = client.get("/open311/v2/requests.json", query_string={"start_date": value})
+    assert response.status_code == 400
+    response = client.get("/api/v1/stations", query_string={"changed_since": value})
+    assert response.status_code == 400
