@@ -140,7 +140,10 @@ def test_backing_is_once_per_device_and_merged_issues_pass_it_on(session, areas)
     assert not new and backed.backing_count == 2
 
 
-@pytest.mark.skip(reason="superseded: flags hide only from established keys on distinct networks (test_participation_integrity.py)")
+@pytest.mark.skip(
+    reason="superseded: flags hide only from established keys on distinct networks"
+    " (test_participation_integrity.py)"
+)
 def test_three_devices_flagging_hide_until_review(session, areas) -> None:
     issue = _raise(session, areas)
     for device, hidden in ((B, False), (B, False), (C, False), (D, True)):

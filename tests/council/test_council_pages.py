@@ -127,7 +127,10 @@ def test_html_is_escaped_everywhere(council_app: Flask, courier: FlaskClient) ->
     assert board[0]["description"].startswith(SCRIPT[:60])  # JSON carries text, not HTML
 
 
-@pytest.mark.skip(reason="superseded: flags hide only from established keys on distinct networks (test_participation_integrity.py)")
+@pytest.mark.skip(
+    reason="superseded: flags hide only from established keys on distinct networks"
+    " (test_participation_integrity.py)"
+)
 def test_flags_from_three_devices_hide_an_issue(council_app: Flask, courier: FlaskClient) -> None:
     _s, _p, number = raise_issue(courier, description="某某是骗子 13912345678")
     for n in range(3):
