@@ -70,7 +70,8 @@ def _preload_index() -> None:
     master builds the station index once and every worker starts with it, rather than all
     of them reading the whole registry at the same moment (see `live_index.preload`).
     Without it (the embedded SQLite default, 158 stations) there is nothing to save."""
-    from stationfinder import config, live_index
+    from stationfinder import config
+    from stationfinder.registry import live_index
 
     try:
         url = config.load_settings()["DATABASE_URL"]  # as each worker will read it

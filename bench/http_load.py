@@ -59,9 +59,12 @@ import numpy as np  # noqa: E402
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from stationfinder import db, registry  # noqa: E402
+from stationfinder import db  # noqa: E402
+from stationfinder.core.vocabulary import AMENITY_CODES, STREET_NAMES  # noqa: E402
+from stationfinder.db import get_db  # noqa: E402
 from stationfinder.models import Station  # noqa: E402
-from stationfinder.vocabulary import AMENITY_CODES, STREET_NAMES  # noqa: E402
+from stationfinder.registry import stations as registry  # noqa: E402
+from stationfinder.web.context import current_index  # noqa: E402
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 WSGI_APP = "stationfinder:create_app()"
@@ -501,11 +504,11 @@ def profile(url_10k: str, url_400k: str | None) -> None:
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench"})
         profiler = Profiler(interval=0.005)
         profiler.start()
-        app.extensions["stationfinder.index"].current()
+        current_index(app).current()
         profiler.stop()
         print(f"\n## profile: {label}\n")
         print(profiler.output_text(unicode=True, color=False, show_all=False))
-        app.extensions["stationfinder.db"].engine.dispose()
+        get_db(app).engine.dispose()
 
     app = create_app({"DATABASE_URL": url_10k, "SECRET_KEY": "bench", "RATE_LIMITS": False})
     client = app.test_client()
@@ -521,7 +524,7 @@ def profile(url_10k: str, url_400k: str | None) -> None:
     profiler.stop()
     print("\n## profile: 2,000 nearest requests, 10,000 stations (Flask test client)\n")
     print(profiler.output_text(unicode=True, color=False, show_all=False))
-    app.extensions["stationfinder.db"].engine.dispose()
+    get_db(app).engine.dispose()
 
 
 def main() -> None:

@@ -33,9 +33,9 @@ from pyproj import Geod
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from stationfinder.core.vocabulary import KIND_NAMES
 from stationfinder.geo.index import IndexedStation, StationIndex
 from stationfinder.geo.point import Point
-from stationfinder.vocabulary import KIND_NAMES
 
 SEED = 20240601
 QUERIES = 10_000

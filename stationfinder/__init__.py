@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Flask
 
-from .config import StartupError
+from stationfinder.config import StartupError
 
 __all__ = ["StartupError", "create_app", "import_modules"]
 
@@ -31,9 +31,10 @@ def import_modules() -> None:
 
 _APP_MODULES = (
     "flask_compress",
-    *(f".{m}" for m in ("api", "application", "cli", "council_web", "db", "errors")),
-    *(f".{m}" for m in ("geocoding", "limits", "live_index", "open311", "ops")),
-    *(f".{m}" for m in ("report_web", "security", "staff", "startup", "web")),
+    *(f".{m}" for m in ("cli", "db", "registry.live_index", "geo.geocoding", "ops.probes")),
+    *(f".{m}" for m in ("ops.startup", "web.application", "web.errors", "web.limits")),
+    *(f".{m}" for m in ("web.security", "web.api", "web.couriers", "web.couriers.reports")),
+    *(f".{m}" for m in ("web.council", "web.open311", "web.staff")),
 )
 
 
@@ -43,19 +44,27 @@ def create_app(
     """Build the app. A `config` mapping replaces environment settings (tests use it)."""
     from flask_compress import Compress
 
-    from . import db, errors, limits, live_index, ops, security, startup
-    from .api import bp as api_bp
-    from .application import StationFinderFlask
-    from .config import ConfigError, load_settings, validate_overrides
-    from .council_web import bp as council_bp
-    from .geocoding import PlaceGeocoder
-    from .live_index import LiveIndex
-    from .open311 import bp as open311_bp
-    from .report_web import report_bp
-    from .resources import shipped_dir
-    from .staff import bp as staff_bp
-    from .staff import init_app as staff_init_app
-    from .web import bp as web_bp
+    from stationfinder import db
+    from stationfinder.config import ConfigError, load_settings, validate_overrides
+    from stationfinder.core.resources import shipped_dir
+    from stationfinder.geo.geocoding import PlaceGeocoder
+    from stationfinder.ops import probes as ops
+    from stationfinder.ops import startup
+    from stationfinder.registry import live_index
+    from stationfinder.registry.changes import announce_commits
+    from stationfinder.registry.live_index import LiveIndex
+    from stationfinder.registry.photos import configure_pillow
+    from stationfinder.web import context, errors, i18n, limits, security
+    from stationfinder.web.api import bp as api_bp
+    from stationfinder.web.application import StationFinderFlask
+    from stationfinder.web.assets import bp as assets_bp
+    from stationfinder.web.council import bp as council_bp
+    from stationfinder.web.couriers import bp as web_bp
+    from stationfinder.web.couriers.reports import report_bp
+    from stationfinder.web.open311 import bp as open311_bp
+    from stationfinder.web.staff import auth as staff_auth
+    from stationfinder.web.staff import bp as staff_bp
+    from stationfinder.web.staff.stations import photos_bp
 
     app = StationFinderFlask(
         __name__,
@@ -114,30 +123,40 @@ def create_app(
     database = db.init_app(app, app.config["DATABASE_URL"])
     errors.init_app(app)
     security.init_app(app)
+    i18n.init_app(app)
     limits.init_app(app)
     Compress(app)
     app.register_blueprint(api_bp)
     app.register_blueprint(web_bp)
+    app.register_blueprint(assets_bp)
     app.register_blueprint(staff_bp)
     app.register_blueprint(report_bp)
     app.register_blueprint(council_bp)
     app.register_blueprint(open311_bp)
-    staff_init_app(app)
+    app.register_blueprint(photos_bp)
+    security.init_csrf(app)
+    staff_auth.login_manager_setup(app)
+    configure_pillow()
     ops.init_app(app)
-    from . import cli
+    from stationfinder import cli
 
     cli.init_app(app)
 
     try:
-        app.extensions["stationfinder.areas"] = startup.prepare(app, database)
+        areas = startup.prepare(app, database)
     except BaseException:
         database.engine.dispose()  # a failed start leaves no connection behind
         raise
-    app.extensions["stationfinder.geocoder"] = PlaceGeocoder.from_settings(app.config)
-    app.extensions["stationfinder.index"] = LiveIndex(
-        database.sessions,
-        check_seconds=app.config["INDEX_CHECK_SECONDS"],
-        preloaded=live_index.preloaded(app.config["DATABASE_URL"]),
+    announce_commits(database.sessions)
+    context.install(
+        app,
+        areas=areas,
+        geocoder=PlaceGeocoder.from_settings(app.config),
+        index=LiveIndex(
+            database.sessions,
+            check_seconds=app.config["INDEX_CHECK_SECONDS"],
+            preloaded=live_index.preloaded(app.config["DATABASE_URL"]),
+        ),
     )
     return app
 

@@ -8,21 +8,24 @@ from pathlib import Path
 
 import click
 from argon2 import PasswordHasher
-from flask import Flask, current_app
+from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy import select
 
-from . import db, registry, spreadsheets
-from .geo.areas import Areas, AreasError
-from .geo.point import Point
-from .models import AreaSet, StaffAccount
-from .vocabulary import STREET_NAMES
+from stationfinder import db
+from stationfinder.core.vocabulary import STREET_NAMES
+from stationfinder.geo.areas import Areas, AreasError
+from stationfinder.geo.point import Point
+from stationfinder.models import AreaSet, StaffAccount
+from stationfinder.registry import spreadsheets
+from stationfinder.registry import stations as registry
+from stationfinder.web.context import current_areas
 
 ROLES = ("street_staff", "council_secretary", "union_admin")
 
 
 def _create_app() -> Flask:
-    from . import create_app
+    from stationfinder import create_app
 
     return create_app()
 
@@ -71,7 +74,7 @@ def db_current() -> None:
 
 
 def _areas() -> Areas:
-    return current_app.extensions["stationfinder.areas"]
+    return current_areas()
 
 
 @click.command("load-stations")
@@ -114,7 +117,6 @@ def load_stations(file: Path, retire_missing: bool, dry_run: bool, reason: str, 
         f"{verb} {file}: {len(report.added)} added, {len(report.changed)} changed, "
         f"{report.unchanged} unchanged, {len(report.retired)} retired"
     )
-    current_app.extensions["stationfinder.index"].invalidate()
 
 
 @click.command("export-stations")
@@ -217,7 +219,7 @@ def create_staff(
 @with_appcontext
 def backup_command(file: Path) -> None:
     """Write every table to FILE (gzip'd JSON lines, any database to any database)."""
-    from . import backup
+    from stationfinder.ops import backup
 
     counts = backup.dump(db.get_db().engine, file)
     click.echo(f"{file}: {sum(counts.values())} rows from {len(counts)} tables")
@@ -232,11 +234,10 @@ def restore_command(file: Path, replace: bool) -> None:
 
     The database must be at the backup's schema revision and, without --replace, empty.
     """
-    from . import backup
+    from stationfinder.ops import backup
 
     try:
         counts = backup.restore(db.get_db().engine, file, replace=replace)
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    current_app.extensions["stationfinder.index"].invalidate()
     click.echo(f"restored {sum(counts.values())} rows into {len(counts)} tables")

@@ -16,6 +16,7 @@ from hypothesis import settings
 from sqlalchemy import create_engine, text
 
 from stationfinder import create_app
+from stationfinder.db import get_db
 
 # CI runs the same hypothesis examples every time (a red CI must mean a regression, not
 # an unlucky draw); a developer's run keeps exploring new ones.
@@ -40,7 +41,7 @@ def seeded_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One migrated, seeded SQLite file; each test gets its own copy."""
     path = tmp_path_factory.mktemp("template") / "seeded.sqlite3"
     app = create_app({"DATABASE_URL": f"sqlite:///{path}", "SECRET_KEY": "x"})
-    app.extensions["stationfinder.db"].engine.dispose()
+    get_db(app).engine.dispose()
     return path
 
 
@@ -73,7 +74,7 @@ def make_app(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Flask]
 
     yield factory
     for app in made:
-        app.extensions["stationfinder.db"].engine.dispose()
+        get_db(app).engine.dispose()
 
 
 @pytest.fixture

@@ -35,6 +35,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
+from stationfinder.db import get_db
+
 REPO = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("STATIONFINDER_TEST_DATABASE_URL") or None
 # The app gunicorn loads; another module only while create_app does not wire ops in.
@@ -154,7 +156,7 @@ def migrate_and_seed(database_url: str) -> None:
     from stationfinder import create_app
 
     app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "live-server-test"})
-    app.extensions["stationfinder.db"].engine.dispose()
+    get_db(app).engine.dispose()
 
 
 @contextmanager

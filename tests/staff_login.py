@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from stationfinder.db import session_scope
 from stationfinder.models import StaffAccount
-from stationfinder.staff.auth import hash_password
+from stationfinder.web.staff.auth import hash_password
 
 PASSWORD = "correct horse battery"
 

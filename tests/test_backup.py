@@ -14,7 +14,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import create_engine, inspect, text
 
-from stationfinder import backup, db
+from stationfinder import db
+from stationfinder.db import get_db
 from stationfinder.models import (
     ApiToken,
     Photo,
@@ -22,6 +23,7 @@ from stationfinder.models import (
     StaffAccount,
     StationConfirmation,
 )
+from stationfinder.ops import backup
 
 PG_URL = os.environ.get("STATIONFINDER_TEST_DATABASE_URL") or None
 
@@ -120,7 +122,7 @@ def test_round_trip_through_the_other_database(app: Flask, tmp_path: Path) -> No
         other, back = PG_URL, f"sqlite:///{tmp_path / 'back.sqlite3'}"
     else:
         other, back = f"sqlite:///{tmp_path / 'other.sqlite3'}", f"sqlite:///{tmp_path / 'b.db'}"
-    app.extensions["stationfinder.db"].engine.dispose()
+    get_db(app).engine.dispose()
     _restore(_fresh(other), first)
     assert _dump(other) == original
 
@@ -153,7 +155,7 @@ def test_restore_refuses_a_database_with_data_unless_told_to_replace(
 
 def test_restore_refuses_another_schema_revision(app: Flask, tmp_path: Path) -> None:
     path = tmp_path / "b.jsonl.gz"
-    backup.dump(app.extensions["stationfinder.db"].engine, path)
+    backup.dump(get_db(app).engine, path)
     with gzip.open(path, "rt", encoding="utf-8") as src:
         lines = src.read().splitlines()
     header = json.loads(lines[0])
@@ -168,7 +170,7 @@ def test_restore_refuses_another_schema_revision(app: Flask, tmp_path: Path) -> 
 
 def test_a_truncated_backup_restores_nothing(app: Flask, tmp_path: Path) -> None:
     path = tmp_path / "b.jsonl.gz"
-    backup.dump(app.extensions["stationfinder.db"].engine, path)
+    backup.dump(get_db(app).engine, path)
     with gzip.open(path, "rt", encoding="utf-8") as src:
         lines = src.read().splitlines()
     cut = tmp_path / "cut.jsonl.gz"
@@ -176,5 +178,5 @@ def test_a_truncated_backup_restores_nothing(app: Flask, tmp_path: Path) -> None
         out.write("\n".join(lines[: len(lines) // 2]) + "\n")
     before = _dump(app.config["DATABASE_URL"])
     with pytest.raises(backup.BackupError, match="incomplete"):
-        backup.restore(app.extensions["stationfinder.db"].engine, cut, replace=True)
+        backup.restore(get_db(app).engine, cut, replace=True)
     assert _dump(app.config["DATABASE_URL"]) == before

@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from stationfinder.resources import data_file
+from stationfinder.core.resources import data_file
 
 
 def _export(runner: FlaskCliRunner, path: Path) -> bytes:

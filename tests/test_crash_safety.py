@@ -41,8 +41,10 @@ from live_server import large_import, seeded_database, start_program, write_in_p
 from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
-from stationfinder import council, council_meetings, create_app, registry
-from stationfinder.db import make_engine
+from stationfinder import create_app
+from stationfinder.council import issues as council
+from stationfinder.council import meetings as council_meetings
+from stationfinder.db import get_db, make_engine
 from stationfinder.geo.point import Point
 from stationfinder.models import (
     AgendaItem,
@@ -53,7 +55,9 @@ from stationfinder.models import (
     Station,
     StationRevision,
 )
-from stationfinder.staff.auth import hash_password
+from stationfinder.registry import stations as registry
+from stationfinder.web.context import current_areas
+from stationfinder.web.staff.auth import hash_password
 
 STATIONS = 20_000
 SEEDED = 158
@@ -131,7 +135,7 @@ def _serves_and_writes(database_url: str, stations: int) -> None:
         )
         assert raised.status_code == 201, raised.get_data(as_text=True)
     finally:
-        app.extensions["stationfinder.db"].engine.dispose()
+        get_db(app).engine.dispose()
 
 
 # --- a large import --------------------------------------------------------------------
@@ -207,9 +211,9 @@ def test_an_import_killed_while_writing_leaves_the_old_registry_whole(
 def _prepare_meeting(database_url: str) -> int:
     """A secretary, a meeting in 白杨街道 and three agenda items of four issues each."""
     app = _app(database_url)
-    areas = app.extensions["stationfinder.areas"]
+    areas = current_areas(app)
     try:
-        with app.app_context(), Session(app.extensions["stationfinder.db"].engine) as session:
+        with app.app_context(), Session(get_db(app).engine) as session:
             with session.begin():
                 session.add(
                     StaffAccount(
@@ -245,7 +249,7 @@ def _prepare_meeting(database_url: str) -> int:
                     )
             return meeting.id
     finally:
-        app.extensions["stationfinder.db"].engine.dispose()
+        get_db(app).engine.dispose()
 
 
 def _point(i: int, j: int) -> Point:
@@ -329,7 +333,7 @@ def test_a_meeting_save_killed_midway_leaves_each_save_whole(
             assert _saved(1)["decisions"][0] not in record
             _save_meeting(app, meeting_id, items=[1], decisions_only=True)
         finally:
-            app.extensions["stationfinder.db"].engine.dispose()
+            get_db(app).engine.dispose()
         assert _meeting_state(engine, meeting_id)[1] == _saved(1)
     finally:
         engine.dispose()
@@ -396,7 +400,7 @@ def _save_meeting_and_pause(database_url: str, meeting_id: int, marker: Path) ->
                 marker.touch()
                 time.sleep(120)
 
-    event.listen(app.extensions["stationfinder.db"].engine, "after_cursor_execute", after_execute)
+    event.listen(get_db(app).engine, "after_cursor_execute", after_execute)
     _save_meeting(
         app,
         meeting_id,

@@ -9,6 +9,7 @@ import pytest
 
 import stationfinder
 from stationfinder import create_app
+from stationfinder.db import get_db
 
 PACKAGE = Path(stationfinder.__file__).resolve().parent
 
@@ -28,7 +29,7 @@ def _build(monkeypatch: pytest.MonkeyPatch, **env: str) -> Path:
         assert url.startswith("sqlite:///")
         return Path(url.removeprefix("sqlite:///"))
     finally:
-        app.extensions["stationfinder.db"].engine.dispose()
+        get_db(app).engine.dispose()
 
 
 def test_default_data_is_in_the_user_data_folder_not_the_package(

@@ -12,7 +12,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from opening_hours import OpeningHours, State
 
-from stationfinder.hours import (
+from stationfinder.core.hours import (
     HoursState,
     is_open,
     state_at,
@@ -151,7 +151,7 @@ def test_outside_the_calendar_the_library_decides(when: datetime) -> None:
 
 
 def test_calendar_file_is_sound() -> None:
-    raw = json.loads(resources.files("stationfinder").joinpath("holidays_cn.json").read_text())
+    raw = json.loads(resources.files("stationfinder.core").joinpath("holidays_cn.json").read_text())
     assert raw["source"] and raw["notice"]
     assert {"2025", "2026"} <= set(raw["years"])
     names = {"元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节"}

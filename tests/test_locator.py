@@ -11,9 +11,10 @@ from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stationfinder import hours
+from stationfinder.core import hours
 from stationfinder.geo.point import Point
-from stationfinder.locator import HoursStates, nearest_stations, nearest_stations_json
+from stationfinder.registry.locator import HoursStates, nearest_stations, nearest_stations_json
+from stationfinder.web.context import current_index
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 EXPRESSIONS = (
@@ -52,7 +53,7 @@ def test_reused_opening_states_equal_fresh_ones(
     [{}, {"k": 10, "open_now": True}, {"amenities": ["toilet"]}, {"radius_m": 2_000.0}],
 )
 def test_json_answer_equals_the_features(app: Flask, filters: dict) -> None:
-    snapshot = app.extensions["stationfinder.index"].current()
+    snapshot = current_index(app).current()
     at = datetime(2026, 11, 24, 12, 0, tzinfo=SHANGHAI)
     common = {"at": at, "walk_kmh": 4.5, "ride_kmh": 15.0, **filters}
     answered = 0

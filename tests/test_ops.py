@@ -12,7 +12,8 @@ import pytest
 from flask import Flask
 
 from stationfinder.config import load_settings
-from stationfinder.db import make_engine
+from stationfinder.db import get_db, make_engine
+from stationfinder.web.context import current_index, replace_index
 
 
 def _with_ops(app: Flask) -> Flask:
@@ -46,7 +47,7 @@ def test_readyz_loads_the_index_and_counts_its_stations(ops_app: Flask) -> None:
         "registry_version": 1,
         "index": "built",  # by this process (not gunicorn's master: see test_workers)
     }
-    assert ops_app.extensions["stationfinder.index"].loaded
+    assert current_index(ops_app).loaded
 
 
 def test_readyz_is_503_in_the_error_shape_when_the_database_is_gone(
@@ -59,7 +60,7 @@ def test_readyz_is_503_in_the_error_shape_when_the_database_is_gone(
     client = app.test_client()
     assert client.get("/readyz").status_code == 200
 
-    app.extensions["stationfinder.db"].engine.dispose()  # no open handle keeps the file
+    get_db(app).engine.dispose()  # no open handle keeps the file
     shutil.rmtree(folder)
     response = client.get("/readyz", headers={"Accept": "text/html"})  # JSON all the same
     assert response.status_code == 503
@@ -74,7 +75,7 @@ def test_readyz_is_503_in_the_error_shape_when_the_database_is_gone(
 
 
 def test_readyz_is_503_when_postgresql_refuses_connections(ops_app: Flask) -> None:
-    database = ops_app.extensions["stationfinder.db"]
+    database = get_db(ops_app)
     database.engine.dispose()
     database.engine = make_engine("postgresql+psycopg://postgres@127.0.0.1:9/nowhere")
     response = ops_app.test_client().get("/readyz")
@@ -90,8 +91,8 @@ def test_readyz_is_503_when_the_index_cannot_be_built(
         def current(self) -> None:
             raise RuntimeError("registry unreadable")
 
-    ops_app.extensions["stationfinder.index"] = BrokenIndex()
-    with caplog.at_level(logging.ERROR, logger="stationfinder.ops"):
+    replace_index(ops_app, BrokenIndex())
+    with caplog.at_level(logging.ERROR, logger="stationfinder.ops.probes"):
         response = ops_app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "index_unavailable"
@@ -148,7 +149,7 @@ def test_an_unexpected_error_is_logged_as_a_500(
         def current(self) -> None:
             raise RuntimeError("boom")
 
-    ops_app.extensions["stationfinder.index"] = ExplodingIndex()
+    replace_index(ops_app, ExplodingIndex())
     caplog.set_level(logging.INFO, logger="stationfinder.requests")
     response = ops_app.test_client().get("/api/v1/stations/nearest?lat=30.3&lon=120.3")
     assert response.status_code == 500

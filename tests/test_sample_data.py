@@ -19,9 +19,9 @@ from pyproj import Geod
 from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import shape
 
+from stationfinder.core.vocabulary import AMENITY_CODES, KIND_NAMES, STREET_BY_NAME, STREET_NAMES
 from stationfinder.geo.areas import DISTRICT_NAME, Areas
 from stationfinder.geo.point import Point
-from stationfinder.vocabulary import AMENITY_CODES, KIND_NAMES, STREET_BY_NAME, STREET_NAMES
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 SCRIPT = DATA / "make_sample_data.py"

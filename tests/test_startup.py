@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from stationfinder import StartupError, create_app
 from stationfinder.config import PREFIX, SETTINGS, ConfigError, load_settings
+from stationfinder.db import get_db
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -65,7 +66,7 @@ def test_first_start_migrates_and_seeds_then_leaves_the_registry_alone(
     again = create_app({"DATABASE_URL": empty_database_url, "SEED_FILE": str(other)})
     assert len(again.test_client().get("/api/v1/stations").get_json()["features"]) == 158
     for made in (app, again):
-        made.extensions["stationfinder.db"].engine.dispose()
+        get_db(made).engine.dispose()
 
 
 def test_default_database_is_sqlite_in_the_instance_folder_in_wal_mode(
@@ -77,7 +78,7 @@ def test_default_database_is_sqlite_in_the_instance_folder_in_wal_mode(
     url = app.config["DATABASE_URL"]
     assert url == f"sqlite:///{tmp_path}/instance/stationfinder.sqlite3"
     assert (tmp_path / "instance" / "secret_key").stat().st_mode & 0o077 == 0
-    engine = app.extensions["stationfinder.db"].engine
+    engine = get_db(app).engine
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000

@@ -26,9 +26,9 @@ from live_server import Gunicorn, migrate_and_seed, scratch_postgres, serving
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from stationfinder import registry
 from stationfinder.db import make_engine
 from stationfinder.models import Station
+from stationfinder.registry import stations as registry
 
 PROMISE_S = 1.0  # an edit is served by every worker within this long
 POLLERS = 8  # requests in flight at once, so that busy workers leave others to answer

@@ -22,8 +22,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 from shapely.validation import explain_validity
 
-from ..vocabulary import STREET_BY_NAME, STREET_NAMES
-from .point import CRS, Point
+from stationfinder.core.vocabulary import STREET_BY_NAME, STREET_NAMES
+from stationfinder.geo.point import CRS, Point
 
 DISTRICT_NAME = "钱塘区"
 DISTRICT_NAME_EN = "Qiantang District"

@@ -1,7 +1,7 @@
 """SQLAlchemy 2.0 declarative models, one module per part of the service, nothing else."""
 
-from .base import Base, utcnow
-from .council import (
+from stationfinder.models.base import Base, utcnow
+from stationfinder.models.council import (
     AgendaIssue,
     AgendaItem,
     CouncilIssue,
@@ -11,7 +11,7 @@ from .council import (
     IssueFlag,
     Meeting,
 )
-from .registry import (
+from stationfinder.models.registry import (
     ApiToken,
     AreaSet,
     Photo,

@@ -21,7 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, utcnow
+from stationfinder.models.base import Base, utcnow
 
 
 class Station(Base):

@@ -1,9 +1,3 @@
-"""The courier pages blueprint: the locator, station pages and the map."""
-
-from __future__ import annotations
-
-from flask import Blueprint
-
-bp = Blueprint("web", __name__)
-
-from . import assets, confirm, routes  # noqa: E402,F401  (views register themselves on bp)
+"""The Flask layer: app-wide error handling, security headers, rate limits, i18n and
+assets, and one blueprint package per face (couriers, staff, council, api, open311).
+"""

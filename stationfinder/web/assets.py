@@ -18,12 +18,11 @@ from types import ModuleType
 
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from werkzeug.security import safe_join
 
-from ..maps import VendorAssets
-from . import bp
-from .i18n import messages
+from stationfinder.web.i18n import messages
+from stationfinder.web.maps import VendorAssets
 
 VENDOR: dict[str, ModuleType] = {
     "leaflet": xstatic.pkg.leaflet,
@@ -31,6 +30,8 @@ VENDOR: dict[str, ModuleType] = {
 }
 YEAR = 365 * 24 * 3600
 APP_FILES = ("app.css", "coords.js", "app.js", "icon.svg")
+
+bp = Blueprint("assets", __name__)
 
 
 @bp.get("/static/vendor/<package>/<version>/<path:filename>")
@@ -80,7 +81,7 @@ def _file_response(folder: str, filename: str, *, immutable: bool) -> Response:
 
 def vendor_url(package: str, filename: str) -> str:
     return url_for(
-        "web.vendor", package=package, version=VENDOR[package].VERSION, filename=filename
+        "assets.vendor", package=package, version=VENDOR[package].VERSION, filename=filename
     )
 
 
@@ -105,7 +106,7 @@ def asset_url(filename: str) -> str:
     folder = current_app.static_folder
     assert folder is not None
     path = Path(folder) / filename
-    return url_for("web.asset", filename=filename, v=_digest(str(path), path.stat().st_mtime_ns))
+    return url_for("assets.asset", filename=filename, v=_digest(str(path), path.stat().st_mtime_ns))
 
 
 def shell_urls() -> list[str]:

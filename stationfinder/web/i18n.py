@@ -1,16 +1,25 @@
-"""The page language: `?lang=en` or `?lang=zh` switches and is kept in a cookie."""
+"""The page language and the one translation mechanism, Flask-Babel.
+
+`?lang=en` or `?lang=zh` switches the language and a cookie keeps it; zh-CN is the
+default. Text people read is written in English in the code and templates
+(`gettext`/`_()`, `lazy_gettext` for module-level text, `N_()` in Flask-free domain
+modules) and translated by the gettext catalogues in `stationfinder/translations`.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlencode
 
-from flask import Response, g, request
+from flask import Flask, Response, g, request
 
-from .messages import DEFAULT_LANG, HTML_LANG, LANGS, catalogue
+from stationfinder.web.messages import DEFAULT_LANG, HTML_LANG, LANGS, catalogue
 
 COOKIE = "lang"
+LOCALES = {"zh": "zh_CN", "en": "en"}  # page language -> gettext locale
 COOKIE_MAX_AGE = 365 * 24 * 3600
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 def current_lang() -> str:
@@ -52,3 +61,18 @@ def template_context() -> dict[str, object]:
         "other_lang": "en" if lang == "zh" else "zh",
         "t": catalogue(lang),
     }
+
+
+def current_locale() -> str:
+    """The gettext locale for this request (Flask-Babel's locale selector)."""
+    return LOCALES[current_lang()]
+
+
+def init_app(app: Flask) -> None:
+    """Flask-Babel with the catalogues shipped in the package, zh_CN by default."""
+    from flask_babel import Babel
+
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    Babel(app, locale_selector=current_locale)

@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from geopy.distance import geodesic
 from pyproj import Geod
 
-from stationfinder import hours
+from stationfinder.core import hours
 from stationfinder.geo import crs
 from stationfinder.geo.point import CRS, Point
 

@@ -6,8 +6,8 @@ import json
 
 from flask.testing import FlaskClient
 
-from stationfinder.resources import data_file
-from stationfinder.vocabulary import AMENITY_CODES, STREET_NAMES
+from stationfinder.core.resources import data_file
+from stationfinder.core.vocabulary import AMENITY_CODES, STREET_NAMES
 
 
 def test_lists_the_158_seeded_stations_as_geojson(client: FlaskClient) -> None:

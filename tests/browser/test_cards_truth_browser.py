@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from stationfinder import registry
 from stationfinder.db import get_db
 from stationfinder.models import Station
+from stationfinder.registry import stations as registry
 from stationfinder.web.messages import MESSAGES
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,7 @@ import pytest
 
 from stationfinder.db import session_scope
 from stationfinder.models import StaffAccount
-from stationfinder.staff.auth import hash_password
+from stationfinder.web.staff.auth import hash_password
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"

@@ -12,9 +12,9 @@ import pytest
 from argon2 import PasswordHasher
 from polling import poll_until
 
-from stationfinder import security
 from stationfinder.db import session_scope
 from stationfinder.models import StaffAccount
+from stationfinder.web import security
 
 pytestmark = pytest.mark.browser
 

@@ -11,12 +11,12 @@ from geopy.distance import geodesic
 from playwright.sync_api import expect
 from polling import poll_until
 
-from stationfinder import registry
 from stationfinder.db import session_scope
 from stationfinder.geo import crs
 from stationfinder.geo.point import CRS, Point
+from stationfinder.registry import stations as registry
+from stationfinder.web.couriers.present import distance_text
 from stationfinder.web.messages import MESSAGES
-from stationfinder.web.present import distance_text
 
 pytestmark = pytest.mark.browser
 

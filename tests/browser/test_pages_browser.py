@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from stationfinder import hours, registry
+from stationfinder.core import hours
 from stationfinder.db import session_scope
+from stationfinder.registry import stations as registry
 
 pytestmark = pytest.mark.browser
 

@@ -12,11 +12,16 @@ from flask import Flask
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from stationfinder import council, council_meetings, council_similar, council_stats, council_triage
-from stationfinder.council import CouncilError, IssueNotFound, NotYours, Place
+from stationfinder.council import issues as council
+from stationfinder.council import meetings as council_meetings
+from stationfinder.council import similar as council_similar
+from stationfinder.council import stats as council_stats
+from stationfinder.council import triage as council_triage
+from stationfinder.council.issues import CouncilError, IssueNotFound, NotYours, Place
 from stationfinder.db import get_db
 from stationfinder.geo.point import Point
 from stationfinder.models import CouncilIssue, IssueBacking, IssueEvent
+from stationfinder.web.context import current_areas
 
 BAIYANG = Point(120.35, 30.31)
 NEAR_BAIYANG = Point(120.355, 30.312)  # about 500 m away
@@ -41,7 +46,7 @@ def session(app: Flask) -> Iterator[Session]:
 
 @pytest.fixture
 def areas(app: Flask):  # type: ignore[no-untyped-def]
-    return app.extensions["stationfinder.areas"]
+    return current_areas(app)
 
 
 def _raise(session: Session, areas, device: str = A, **fields) -> CouncilIssue:  # type: ignore[no-untyped-def]

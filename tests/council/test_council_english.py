@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from staff_login import csrf_from, staff_client
 
-from stationfinder.council_web import messages
+from stationfinder.web.council import messages
 
 KEY = "e5" * 32
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")

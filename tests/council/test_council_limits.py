@@ -13,10 +13,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from staff_login import csrf_from
 
-from stationfinder.council_web import public
 from stationfinder.db import session_scope
-from stationfinder.limits import limiter
 from stationfinder.models import CouncilIssue
+from stationfinder.web.council import public
+from stationfinder.web.limits import limiter
 
 KEY_A = "a1" * 32
 KEY_B = "b2" * 32

@@ -10,9 +10,9 @@ from flask import Flask
 from staff_login import csrf_from
 from test_council_pages import raise_issue
 
-from stationfinder.council import get_issue
+from stationfinder.core.privacy import mint_device_key
+from stationfinder.council.issues import get_issue
 from stationfinder.db import session_scope
-from stationfinder.privacy import mint_device_key
 
 
 def _post(app: Flask, number: str, step: str, key: str | None = None) -> None:

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point as ShapelyPoint
 
+from stationfinder.core.vocabulary import STREET_NAMES
 from stationfinder.geo.areas import DISTRICT_NAME, Areas, AreasError
 from stationfinder.geo.point import CRS, Point
-from stationfinder.vocabulary import STREET_NAMES
 
 AREAS_FILE = Path(__file__).resolve().parents[2] / "data" / "areas.geojson"
 

@@ -28,7 +28,7 @@ from werkzeug.routing import Rule
 
 from stationfinder.db import session_scope
 from stationfinder.models import Base, StaffAccount
-from stationfinder.staff.auth import hash_password
+from stationfinder.web.staff.auth import hash_password
 
 PASSWORD = "correct horse battery"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -45,10 +45,10 @@ EXEMPT: dict[str, str] = {
 }
 # Flask-WTF names an exempt view by module and function, a blueprint by its name.
 EXEMPT_VIEWS = {
-    "api.create_station": "stationfinder.api.write.create_station",
-    "api.update_station": "stationfinder.api.write.update_station",
-    "api.retire_station": "stationfinder.api.write.retire_station",
-    "web.confirm": "stationfinder.web.confirm.confirm",
+    "api.create_station": "stationfinder.web.api.write.create_station",
+    "api.update_station": "stationfinder.web.api.write.update_station",
+    "api.retire_station": "stationfinder.web.api.write.retire_station",
+    "web.confirm": "stationfinder.web.couriers.confirm.confirm",
 }
 
 # Values for the URL's variables: real rows where the seed or the fixture has them, so a

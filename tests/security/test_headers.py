@@ -9,7 +9,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from stationfinder import security
+from stationfinder.web import security
 
 PAGES = ["/", "/stations/QT-BY-001", "/map", "/staff/login", "/nearest?lat=30.3&lon=120.35"]
 

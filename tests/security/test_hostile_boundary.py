@@ -7,6 +7,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.exc import OperationalError
 
+from stationfinder.db import get_db
+
 CONTROL = st.sampled_from([chr(c) for c in range(32) if c not in (9, 10, 13)] + ["\x7f"])
 
 
@@ -34,16 +36,14 @@ def test_nul_in_query_is_400(client):
 
 def test_deep_json_is_400_not_500(client):
     deep = "[" * 100000 + "]" * 100000
-    response = client.post(
-        "/api/v1/stations", data=deep, content_type="application/json"
-    )
+    response = client.post("/api/v1/stations", data=deep, content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"]["code"] == "json_too_deep"
 
 
 @pytest.fixture
 def broken_db(app, monkeypatch):
-    engine = app.extensions["stationfinder.db"].engine
+    engine = get_db(app).engine
 
     def refuse(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
@@ -66,7 +66,7 @@ def test_database_outage_is_503_with_retry_after(broken_db):
 
 
 def test_disk_full_is_507_chinese(app, monkeypatch):
-    engine = app.extensions["stationfinder.db"].engine
+    engine = get_db(app).engine
 
     def full(*args, **kwargs):
         raise OperationalError("INSERT", {}, Exception("database or disk is full"))

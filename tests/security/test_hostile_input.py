@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from stationfinder import security
 from stationfinder.db import session_scope
 from stationfinder.models import Station, StationRevision
+from stationfinder.web import security
 
 PASSWORD = "correct horse battery"
 OTHER = "QT-XS-001"  # in 下沙街道, not the logged-in member's 白杨街道

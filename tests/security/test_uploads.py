@@ -253,7 +253,7 @@ def _council_photo(app: Flask, data: bytes, filename: str, mimetype: str) -> Tes
 
 
 def _council_photo_served(app: Flask) -> TestResponse | None:
-    from stationfinder import council
+    from stationfinder.council import issues as council
 
     with session_scope(app) as session:
         issue = session.scalars(select(CouncilIssue)).first()

@@ -12,14 +12,15 @@ from flask.testing import FlaskClient
 from pyproj import Geod
 from staff_login import staff_client
 
-import stationfinder.staff.coverage  # noqa: F401  (registers the routes until staff/__init__ does)
-from stationfinder import coverage, registry
+import stationfinder.web.staff.coverage  # noqa: F401  (registers the routes until staff/__init__ does)
+from stationfinder.core.resources import shipped_dir
 from stationfinder.db import session_scope
-from stationfinder.geo import crs
+from stationfinder.geo import coverage, crs
 from stationfinder.geo.areas import DISTRICT_NAME, Areas
 from stationfinder.geo.point import CRS, Point
 from stationfinder.models import Station
-from stationfinder.resources import shipped_dir
+from stationfinder.registry import stations as registry
+from stationfinder.web.context import current_areas
 
 SPEEDS = {"walk_kmh": 4.5, "ride_kmh": 15.0}
 
@@ -141,7 +142,7 @@ def test_the_page_shows_figures_and_a_self_hosted_map(app: Flask) -> None:
     for cdn in ("cdn.", "unpkg", "jsdelivr", "bootstrap", "jquery", "font-awesome"):
         assert cdn not in page.text.lower()
     # Geometry is drawn in the tiles' system: Amap tiles are GCJ-02.
-    areas = app.extensions["stationfinder.areas"]
+    areas = current_areas(app)
     x, y = areas.outline("下沙街道").exterior.coords[0]
     gcj = crs.from_wgs84(Point(x, y), CRS.GCJ02)
     assert f"[{round(gcj.lon, 6)}, {round(gcj.lat, 6)}]" in page.text

@@ -14,11 +14,13 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 from staff_login import add_staff, csrf_from, log_in
 
-from stationfinder import editing, registry
-from stationfinder.db import session_scope
+from stationfinder.db import get_db, session_scope
 from stationfinder.geo import crs
 from stationfinder.geo.point import CRS, Point
 from stationfinder.models import Station, StationRevision
+from stationfinder.registry import editing
+from stationfinder.registry import stations as registry
+from stationfinder.web.context import current_areas
 
 OWN = "QT-BY-001"  # 文海北路城管驿站, in 白杨街道, 24/7
 NEIGHBOUR = "QT-BY-002"
@@ -137,9 +139,9 @@ def test_a_stale_copy_gets_the_conflict_and_overwrites_nothing(
 def test_two_saves_racing_from_the_same_version_cannot_both_win(app: Flask) -> None:
     """The version check passes, then another save lands before ours is flushed: the
     versioned UPDATE matches no row and the edit is refused, not applied over theirs."""
-    areas = app.extensions["stationfinder.areas"]
+    areas = current_areas(app)
     editor = editing.Editor("admin", editing.UNION_ADMIN)
-    with app.extensions["stationfinder.db"].sessions() as session:
+    with get_db(app).sessions() as session:
 
         @event.listens_for(session, "before_flush")
         def someone_else_saves(flushing: Session, *_: Any) -> None:
@@ -337,7 +339,7 @@ def test_out_of_service_amenity_leaves_the_locator_until_fixed(
 def test_set_out_of_service_for_the_report_inbox(app: Flask) -> None:
     """The function part B's inbox calls: permission, version and history included."""
     areas_free_editor = editing.Editor("xiasha", editing.STREET_STAFF, "下沙街道")
-    sessions = app.extensions["stationfinder.db"].sessions
+    sessions = get_db(app).sessions
     with sessions() as session, pytest.raises(editing.NotAllowed), session.begin():
         editing.set_out_of_service(session, OWN, "toilet", "x", areas_free_editor)
     editor = editing.Editor("baiyang", editing.STREET_STAFF, "白杨街道")

@@ -13,10 +13,10 @@ from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 from staff_login import csrf_from, staff_client
 
-import stationfinder.staff.imports  # noqa: F401  (registers the routes until staff/__init__ does)
-from stationfinder import registry
+import stationfinder.web.staff.imports  # noqa: F401  (registers the routes until staff/__init__ does)
 from stationfinder.db import session_scope
 from stationfinder.models import Station, StationRevision
+from stationfinder.registry import stations as registry
 
 HEADER = "编号,名称,类型,街道,地址,经度,纬度,设施\r\n"
 NEW_ROW = "QT-XS-900,金沙湖新驿站,工会驿站,下沙街道,金沙湖路1号,120.3181,30.3051,rest;toilet\r\n"
@@ -89,7 +89,7 @@ def test_a_good_import_is_previewed_field_by_field_then_applied_as_one_batch(
         old_name = old.name
         stations = [s for s in registry.all_stations(session) if s.street == "下沙街道"]
         stations = [s for s in stations if s.id in ("QT-XS-001", "QT-XS-002")]
-        from stationfinder import spreadsheets
+        from stationfinder.registry import spreadsheets
 
         book = load_workbook(io.BytesIO(spreadsheets.export_xlsx(stations)))
     sheet = book.worksheets[0]

@@ -20,9 +20,9 @@ from staff_login import PASSWORD, csrf_from
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from stationfinder import photos
 from stationfinder.db import session_scope
 from stationfinder.models import Photo, StaffAccount, Station
+from stationfinder.registry import photos
 
 OWN = "QT-BY-001"
 

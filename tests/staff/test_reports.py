@@ -11,12 +11,12 @@ from PIL import Image
 from sqlalchemy import func, select
 from staff_login import csrf_from, staff_client
 
-import stationfinder.staff.reports  # noqa: F401  (registers the routes until staff/__init__ does)
-from stationfinder import reports
+import stationfinder.web.staff.reports  # noqa: F401  (registers the routes until staff/__init__ does)
 from stationfinder.db import session_scope
-from stationfinder.editing import Editor
 from stationfinder.models import Photo, ProblemReport, Station, StationRevision
-from stationfinder.report_web import report_bp
+from stationfinder.registry import reports
+from stationfinder.registry.editing import Editor
+from stationfinder.web.couriers.reports import report_bp
 
 WATER = "drinking_water"
 

@@ -9,10 +9,12 @@ import pytest
 from flask import Flask
 from openpyxl import Workbook, load_workbook
 
-from stationfinder import registry, spreadsheets
 from stationfinder.db import session_scope
 from stationfinder.geo.areas import Areas
-from stationfinder.spreadsheets import SpreadsheetError
+from stationfinder.registry import spreadsheets
+from stationfinder.registry import stations as registry
+from stationfinder.registry.spreadsheets import SpreadsheetError
+from stationfinder.web.context import current_areas
 
 HEADER_ZH = "编号,名称,类型,街道,地址,经度,纬度,设施,开放时间,电话\r\n"
 ROW = (
@@ -23,7 +25,7 @@ ROW = (
 
 @pytest.fixture
 def areas(app: Flask) -> Areas:
-    return app.extensions["stationfinder.areas"]
+    return current_areas(app)
 
 
 def _xlsx(rows: list[list[object]], merge: str | None = None) -> bytes:

@@ -16,9 +16,9 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
 from staff_login import csrf_from, staff_client
 
-from stationfinder import registry
 from stationfinder.db import session_scope
 from stationfinder.models import ApiToken, Station
+from stationfinder.registry import stations as registry
 
 OWN = "QT-BY-001"
 OTHER = "QT-XS-001"

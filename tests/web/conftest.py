@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from stationfinder import registry
 from stationfinder.db import session_scope
 from stationfinder.models import Station
+from stationfinder.registry import stations as registry
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 HOSTILE_ADDRESS = "</script><script>alert(2)</script>`${alert(3)}`"

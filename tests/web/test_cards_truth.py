@@ -9,12 +9,12 @@ from pathlib import Path
 
 from flask import Flask
 
-from stationfinder import registry
 from stationfinder.db import get_db
 from stationfinder.models import Station
-from stationfinder.schemas import minutes
+from stationfinder.registry import stations as registry
+from stationfinder.registry.geojson import minutes
+from stationfinder.web.couriers.present import distance_text
 from stationfinder.web.messages import MESSAGES
-from stationfinder.web.present import distance_text
 
 STATIC = Path(__file__).resolve().parents[2] / "stationfinder" / "static"
 NOTE = "饮水机维修中"

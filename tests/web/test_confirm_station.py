@@ -8,9 +8,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from stationfinder import registry
 from stationfinder.db import session_scope
 from stationfinder.models import Station, StationConfirmation
+from stationfinder.registry import stations as registry
 
 STATION = "QT-XS-001"
 SAME_ORIGIN = {"Origin": "http://localhost", "Accept": "application/json"}

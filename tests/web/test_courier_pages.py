@@ -10,9 +10,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from stationfinder import registry
 from stationfinder.db import session_scope
 from stationfinder.models import Station
+from stationfinder.registry import stations as registry
 
 JINSHA_LAKE = {"lat": 30.305, "lon": 120.318}
 

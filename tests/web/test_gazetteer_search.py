@@ -10,13 +10,13 @@ from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stationfinder import registry
+from stationfinder.core.resources import data_file
 from stationfinder.db import session_scope
-from stationfinder.gazetteer import Gazetteer, Place, like_pattern, load_document, normalise
 from stationfinder.geo.areas import Areas
+from stationfinder.geo.gazetteer import Gazetteer, Place, like_pattern, load_document, normalise
 from stationfinder.geo.point import Point
-from stationfinder.resources import data_file
-from stationfinder.web.places import street_centres
+from stationfinder.registry import stations as registry
+from stationfinder.web.couriers.places import street_centres
 
 STATIONS = [
     {

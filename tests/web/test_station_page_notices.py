@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from stationfinder import registry
 from stationfinder.db import get_db
 from stationfinder.models import Photo, Station
+from stationfinder.registry import stations as registry
 
 
 def _first_station_with(app: Flask, amenity: str) -> str:

@@ -1,9 +1,0 @@
-"""The JSON API blueprint, /api/v1."""
-
-from __future__ import annotations
-
-from flask import Blueprint
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-from . import routes, write  # noqa: E402,F401  (routes register themselves on bp)

@@ -1,0 +1,1 @@
+"""Vocabulary, hours, privacy and other plain-Python ground every layer stands on. No Flask."""

@@ -1,0 +1,400 @@
+"""Opening hours in OpenStreetMap `opening_hours` syntax, evaluated in Asia/Shanghai.
+
+Parsing and evaluation are the `opening-hours-py` library's. What this module adds is
+China's holiday calendar, because the library's built-in CN calendar is incomplete (it
+knows e.g. only 2026-10-01 of National Day, and nothing of make-up working days, 调休上班).
+The official State Council arrangements live in `holidays_cn.json`, which we control.
+
+How the calendar is applied. Every date falls in one of four cases:
+
+- an official holiday (放假): the expression is evaluated with `PH` rewritten to `Mo-Su`,
+  so every rule that selects PH selects this day, as if the library knew it (the rewrite
+  works on the library's canonical form, where `PH Mo-Fr` is the union `PH,Mo-Fr`, which
+  is also how the library evaluates it);
+- a make-up working day (调休上班, a Saturday or Sunday): the station keeps the hours the
+  expression gives on the *nearest ordinary working day* (Monday–Friday, not a holiday;
+  in practice a Saturday takes Friday's hours and a Sunday Monday's). Dated rules the
+  expression may have for the make-up day itself are therefore not seen;
+- any other date in the calendar's years: evaluated with no public holidays at all;
+- a date outside the calendar's years (before 2025, or after its last year until the next
+  State Council notice is added to the JSON): the library's own behaviour, with its CN
+  calendar.
+
+`PH` with a day offset (`PH +1 day`) cannot be expressed this way; such expressions use
+the library's behaviour on every date. Each calendar day is evaluated as its own case, so
+hours running past midnight into a day of another case follow that day's case.
+
+Unknown is never closed: a missing, blank or unparseable expression, or an `unknown` rule,
+gives `open=None`. (The library itself reads a blank expression as 24/7; we do not.)
+`next_change` looks at most about a year ahead and is None beyond that.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from enum import Enum
+from functools import cache, lru_cache
+from importlib import resources
+
+from opening_hours import OpeningHours, ParserError, State
+
+from stationfinder.core.clock import SHANGHAI
+
+__all__ = ["TZ", "HoursState", "is_open", "state_at", "today_in_words", "validate", "week_in_words"]
+
+# The message catalogue: every human-readable string of this module.
+MESSAGES: dict[str, dict[str, str]] = {
+    "zh": {
+        "closed": "休息",
+        "open_24h": "24小时",
+        "unknown": "未知",
+        "unknown_span": "{span}（未知）",
+        "span_sep": ", ",
+        "labelled": "{label} {text}",
+        "today": "今天 {text}",
+        "makeup_day": "调休上班",
+        "name_sep": "、",
+        "error_empty": "营业时间为空。",
+        "error_syntax": "营业时间格式有误，第 {column} 个字符附近：“{excerpt}”。",
+        "元旦": "元旦",
+        "春节": "春节",
+        "清明节": "清明节",
+        "劳动节": "劳动节",
+        "端午节": "端午节",
+        "中秋节": "中秋节",
+        "国庆节": "国庆节",
+    },
+    "en": {
+        "closed": "closed",
+        "open_24h": "open 24 hours",
+        "unknown": "unknown",
+        "unknown_span": "{span} (unknown)",
+        "span_sep": ", ",
+        "labelled": "{label}: {text}",
+        "today": "Today {text}",
+        "makeup_day": "make-up working day",
+        "name_sep": " and ",
+        "error_empty": "The opening hours are empty.",
+        "error_syntax": "Not valid opening_hours syntax near character {column}: “{excerpt}”.",
+        "元旦": "New Year's Day",
+        "春节": "Spring Festival",
+        "清明节": "Qingming Festival",
+        "劳动节": "Labour Day",
+        "端午节": "Dragon Boat Festival",
+        "中秋节": "Mid-Autumn Festival",
+        "国庆节": "National Day",
+    },
+}
+
+TZ = SHANGHAI  # opening hours are local times
+# Sunrise/sunset rules need a place; the district's centre is good to a minute. (With
+# auto_timezone=False the library ignores coords and uses 07:00/19:00.)
+_QIANTANG_LAT_LON = (30.30, 120.50)
+# Without a cap the library searches to year 9999 for a change that never comes (over a
+# second for an always-closed day); with it, "no change within a year" reads as None.
+_HORIZON_DAYS = 366
+_MAX_SEGMENTS = 1000
+_DAY = timedelta(days=1)
+_STATE: dict[State, bool | None] = {State.OPEN: True, State.CLOSED: False, State.UNKNOWN: None}
+_PH = re.compile(r"\bPH\b")
+_PH_OFFSET = re.compile(r"\bPH\s*[+-]?\s*\d+\s*days?\b")
+_QUOTED = re.compile(r'("[^"]*")')
+_ERROR_COLUMN = re.compile(r"-->\s*\d+:(\d+)")
+
+
+@dataclass(frozen=True)
+class HoursState:
+    """Open now, and when that changes. `open=None` is unknown, never to be read as closed."""
+
+    open: bool | None
+    next_change: datetime | None
+
+
+# --- the holiday calendar -------------------------------------------------------------
+
+
+class _Kind(Enum):
+    ORDINARY = "ordinary"
+    HOLIDAY = "holiday"
+    MAKEUP = "makeup"
+    OUTSIDE = "outside"  # no calendar data: the library decides
+
+
+@dataclass(frozen=True)
+class _Day:
+    kind: _Kind
+    shift: timedelta = timedelta(0)  # MAKEUP: evaluate at the same time on date + shift
+    names: tuple[str, ...] = ()  # the holiday's names, as in the JSON (Chinese)
+
+
+_ORDINARY = _Day(_Kind.ORDINARY)
+_OUTSIDE = _Day(_Kind.OUTSIDE)
+
+
+@dataclass(frozen=True)
+class _Calendar:
+    first: date
+    last: date
+    special: dict[date, _Day]
+    boundaries: tuple[date, ...]  # sorted dates whose case differs from the day before
+
+    def day(self, d: date) -> _Day:
+        if d < self.first or d > self.last:
+            return _OUTSIDE
+        return self.special.get(d, _ORDINARY)
+
+    def segment_end(self, d: date) -> date | None:
+        """The first date after `d` evaluated differently from `d` (None: never)."""
+        i = bisect_right(self.boundaries, d)
+        return self.boundaries[i] if i < len(self.boundaries) else None
+
+
+@cache
+def _calendar() -> _Calendar:
+    """Load `holidays_cn.json` once, on first use (nothing happens at import time)."""
+    raw = json.loads(resources.files("stationfinder.core").joinpath("holidays_cn.json").read_text())
+    years = sorted(int(y) for y in raw["years"])
+    if years != list(range(years[0], years[-1] + 1)):
+        raise ValueError(f"holidays_cn.json skips a year between {years[0]} and {years[-1]}")
+    first, last = date(years[0], 1, 1), date(years[-1], 12, 31)
+    special: dict[date, _Day] = {}
+    makeups: dict[date, tuple[str, ...]] = {}
+    for entries in raw["years"].values():
+        for entry in entries:
+            names = tuple(entry["names"])
+            d, to = date.fromisoformat(entry["from"]), date.fromisoformat(entry["to"])
+            while d <= to:
+                special[d] = _Day(_Kind.HOLIDAY, names=names)
+                d += _DAY
+            for w in entry["workdays"]:
+                makeups[date.fromisoformat(w)] = names
+
+    def ordinary_workday(d: date) -> bool:
+        return d.weekday() < 5 and d not in special and d not in makeups
+
+    for d, names in makeups.items():
+        # Nearest ordinary working day, earlier first on a tie.
+        k = next(k for n in range(1, 15) for k in (-n, n) if ordinary_workday(d + k * _DAY))
+        special[d] = _Day(_Kind.MAKEUP, shift=k * _DAY, names=names)
+
+    cal = _Calendar(first, last, special, ())
+    boundaries = []
+    d = first
+    while d <= last + _DAY:
+        if cal.day(d) != cal.day(d - _DAY):
+            boundaries.append(d)
+        d += _DAY
+    return _Calendar(first, last, special, tuple(boundaries))
+
+
+# --- compiling an expression ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    ordinary: OpeningHours  # no public holidays
+    holiday: OpeningHours  # every day a public holiday
+    library: OpeningHours  # the library's own CN calendar
+    uses_calendar: bool
+
+    def for_day(self, day: _Day) -> OpeningHours:
+        if not self.uses_calendar or day.kind is _Kind.OUTSIDE:
+            return self.library
+        return self.holiday if day.kind is _Kind.HOLIDAY else self.ordinary
+
+
+def _parse(expr: str, country: str | None = None, horizon: int = _HORIZON_DAYS) -> OpeningHours:
+    return OpeningHours(
+        expr,
+        timezone=TZ,
+        country=country,
+        coords=_QIANTANG_LAT_LON,
+        auto_country=False,  # country=None must mean "no public holidays"
+        max_interval_days=horizon,
+    )
+
+
+def _with_every_day_a_holiday(canonical: str) -> str:
+    """The library's canonical form with PH replaced by Mo-Su outside quoted comments."""
+    parts = _QUOTED.split(canonical)
+    return "".join(p if i % 2 else _PH.sub("Mo-Su", p) for i, p in enumerate(parts))
+
+
+@lru_cache(maxsize=4096)
+def _compile(expr: str) -> _Compiled | None:
+    """Parse once per distinct string; None when the expression cannot be evaluated."""
+    if not expr.strip():
+        return None
+    try:
+        library = _parse(expr, country="CN")
+        ordinary = _parse(expr)
+    except ParserError:
+        return None
+    bare = "".join(p for i, p in enumerate(_QUOTED.split(expr)) if not i % 2)
+    if not _PH.search(bare):
+        return _Compiled(ordinary, ordinary, library, uses_calendar=True)
+    if _PH_OFFSET.search(bare):
+        return _Compiled(library, library, library, uses_calendar=False)
+    try:
+        # Only asked within a run of holidays (at most 9 days), so a short horizon will do.
+        holiday = _parse(_with_every_day_a_holiday(str(ordinary)), horizon=31)
+    except ParserError:  # a canonical form that does not parse back: the library decides
+        return _Compiled(library, library, library, uses_calendar=False)
+    return _Compiled(ordinary, holiday, library, uses_calendar=True)
+
+
+# --- evaluation -----------------------------------------------------------------------
+
+
+def _local(at: datetime) -> datetime:
+    """Naive Asia/Shanghai wall time; naive input is taken to be that already."""
+    if at.tzinfo is None:
+        return at
+    return at.astimezone(TZ).replace(tzinfo=None)
+
+
+def _naive(dt: datetime) -> datetime:
+    return dt.replace(tzinfo=None)
+
+
+def _state(c: _Compiled, t: datetime) -> bool | None:
+    day = _calendar().day(t.date())
+    return _STATE[c.for_day(day).state(t + day.shift)[0]]
+
+
+def _next_change(c: _Compiled, t: datetime) -> datetime | None:
+    """Walk the stretches of days evaluated alike, asking the library within each."""
+    cal = _calendar()
+    current = _state(c, t)
+    pos = t
+    for _ in range(_MAX_SEGMENTS):
+        day = cal.day(pos.date())
+        oh = c.for_day(day)
+        end_date = cal.segment_end(pos.date()) if c.uses_calendar else None
+        end = datetime.combine(end_date, time()) if end_date else None
+        probe = pos
+        while (found := oh.next_change(probe + day.shift)) is not None:
+            found = _naive(found) - day.shift
+            if found <= probe or (end is not None and found >= end):
+                break
+            if _STATE[oh.state(found + day.shift)[0]] != current:
+                return found
+            probe = found  # only the comment changed
+        if end is None or (found is None and end - pos > timedelta(days=_HORIZON_DAYS)):
+            return None
+        if _state(c, end) != current:
+            return end
+        pos = end
+    return None
+
+
+def is_open(expr: str | None, at: datetime) -> bool | None:
+    """Whether a station is open at `at`; None when unknown. The hot path of a query."""
+    c = _compile(expr) if expr is not None else None
+    if c is None:
+        return None
+    t = _local(at)
+    day = _calendar().day(t.date())
+    return _STATE[c.for_day(day).state(t + day.shift)[0]]
+
+
+def state_at(expr: str | None, at: datetime) -> HoursState:
+    """Open at `at`, and when that next changes (in Asia/Shanghai time)."""
+    c = _compile(expr) if expr is not None else None
+    if c is None:
+        return HoursState(open=None, next_change=None)
+    t = _local(at)
+    change = _next_change(c, t)
+    return HoursState(_state(c, t), None if change is None else change.replace(tzinfo=TZ))
+
+
+def validate(expr: str, lang: str = "zh") -> str | None:
+    """None if `expr` is usable, else a message for a form or an import report."""
+    msg = _messages(lang)
+    if not expr.strip():
+        return msg["error_empty"]
+    try:
+        OpeningHours(expr)
+    except ParserError as e:
+        m = _ERROR_COLUMN.search(str(e))
+        column = int(m.group(1)) if m else 1
+        excerpt = expr[column - 1 : column + 19] or expr[-20:]
+        return msg["error_syntax"].format(column=column, excerpt=excerpt)
+    return None
+
+
+# --- words ----------------------------------------------------------------------------
+
+
+def _messages(lang: str) -> dict[str, str]:
+    try:
+        return MESSAGES[lang]
+    except KeyError:
+        raise ValueError(f"no messages for language {lang!r}") from None
+
+
+def _day_intervals(c: _Compiled, d: date) -> list[tuple[datetime, datetime, bool | None]]:
+    day = _calendar().day(d)
+    start = datetime.combine(d, time())
+    end = start + _DAY
+    merged: list[tuple[datetime, datetime, bool | None]] = []
+    for s, e, state, _comment in c.for_day(day).intervals(start + day.shift, end + day.shift):
+        s, e = max(_naive(s) - day.shift, start), min(_naive(e) - day.shift, end)
+        value = _STATE[state]
+        if s >= e:
+            continue
+        if merged and merged[-1][2] == value and merged[-1][1] == s:
+            merged[-1] = (merged[-1][0], e, value)
+        else:
+            merged.append((s, e, value))
+    return merged
+
+
+def _clock(t: datetime, day_start: datetime) -> str:
+    return "24:00" if t - day_start == _DAY else t.strftime("%H:%M")
+
+
+def _day_in_words(expr: str | None, d: date, msg: dict[str, str]) -> str:
+    c = _compile(expr) if expr is not None else None
+    if c is None:
+        return msg["unknown"]
+    intervals = _day_intervals(c, d)
+    if len(intervals) == 1:
+        text = {True: msg["open_24h"], False: msg["closed"], None: msg["unknown"]}[intervals[0][2]]
+    else:
+        start = datetime.combine(d, time())
+        spans = []
+        for s, e, value in intervals:
+            span = f"{_clock(s, start)}–{_clock(e, start)}"
+            if value is True:
+                spans.append(span)
+            elif value is None:
+                spans.append(msg["unknown_span"].format(span=span))
+        text = msg["span_sep"].join(spans) or msg["closed"]
+    day = _calendar().day(d)
+    if c.uses_calendar and day.kind is _Kind.HOLIDAY:
+        label = msg["name_sep"].join(msg[name] for name in day.names)
+        return msg["labelled"].format(label=label, text=text)
+    if c.uses_calendar and day.kind is _Kind.MAKEUP:
+        return msg["labelled"].format(label=msg["makeup_day"], text=text)
+    return text
+
+
+def week_in_words(expr: str | None, start: date, lang: str = "zh") -> list[tuple[date, str]]:
+    """Seven days from `start`, each with its hours in words.
+
+    Holidays and make-up working days are labelled even when the hours do not change, so
+    a courier planning around 国庆节 sees at a glance which days are special.
+    """
+    msg = _messages(lang)
+    return [(d, _day_in_words(expr, d, msg)) for d in (start + k * _DAY for k in range(7))]
+
+
+def today_in_words(expr: str | None, at: datetime, lang: str = "zh") -> str:
+    """The hours of the Asia/Shanghai day containing `at`, e.g. "今天 08:00–20:00"."""
+    msg = _messages(lang)
+    return msg["today"].format(text=_day_in_words(expr, _local(at).date(), msg))

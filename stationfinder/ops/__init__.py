@@ -1,0 +1,1 @@
+"""Running the service: startup checks, backups and health probes."""

@@ -1,0 +1,25 @@
+"""A meeting as an iCalendar (RFC 5545) file, for couriers' and staff's calendars."""
+
+from __future__ import annotations
+
+from icalendar import Calendar, Event
+
+from stationfinder.council.meetings import meeting_end
+from stationfinder.models import Meeting
+
+
+def meeting_ics(meeting: Meeting, url: str) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//stationfinder//小哥议事厅//ZH")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"council-meeting-{meeting.id}@stationfinder")
+    event.add("dtstamp", meeting.created_at)
+    event.add("dtstart", meeting.starts_at)
+    event.add("dtend", meeting_end(meeting))
+    event.add("summary", f"小哥议事厅：{meeting.title}")
+    event.add("location", f"{meeting.place}（{meeting.street}）")
+    event.add("description", "、".join(meeting.organisations) + f"\n{url}")
+    event.add("url", url)
+    calendar.add_component(event)
+    return calendar.to_ical()

@@ -1,0 +1,84 @@
+"""Finding a place by name for the courier pages: the gazetteer, and stations by name."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from stationfinder.core.resources import data_file
+from stationfinder.core.vocabulary import STREET_BY_NAME
+from stationfinder.db import get_session
+from stationfinder.geo.areas import Areas
+from stationfinder.geo.gazetteer import Gazetteer, Place, like_pattern, load_document
+from stationfinder.geo.point import Point
+from stationfinder.registry import stations as registry
+from stationfinder.web.context import current_areas
+
+EXTENSION = "stationfinder.gazetteer"
+STREETS_EXTENSION = "stationfinder.streets"
+
+
+@dataclass
+class GazetteerHolder:
+    gazetteer: Gazetteer | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def street_centres(areas: Areas) -> dict[str, Point]:
+    """A point inside each subdistrict: its centroid, or a point surely inside if the
+    centroid of an odd shape falls outside it."""
+    centres = {}
+    for name, outline in areas.subdistricts():
+        centre = outline.centroid
+        if not outline.contains(centre):
+            centre = outline.representative_point()
+        centres[name] = Point(round(centre.x, 6), round(centre.y, 6))
+    return centres
+
+
+def streets() -> list[Place]:
+    """The subdistricts as places (their centres), without building the gazetteer: the
+    courier pages need only these, and the gazetteer holds every station by name."""
+    app = current_app
+    found: list[Place] | None = app.extensions.get(STREETS_EXTENSION)
+    if found is None:
+        found = app.extensions[STREETS_EXTENSION] = [
+            Place(name, STREET_BY_NAME[name].en if name in STREET_BY_NAME else None,
+                  "street", name, centre)
+            for name, centre in street_centres(current_areas(app)).items()
+        ]  # fmt: skip
+    return found
+
+
+def gazetteer() -> Gazetteer:
+    """The shipped landmarks and the subdistricts; made once per app. Stations are not
+    in it: `search_places` finds them by name in the database, so the gazetteer costs
+    the same at 158 stations as at 400,000 and never goes stale after an edit."""
+    app = current_app
+    holder: GazetteerHolder = app.extensions.setdefault(EXTENSION, GazetteerHolder())
+    if holder.gazetteer is None:
+        with holder.lock:
+            if holder.gazetteer is None:
+                holder.gazetteer = Gazetteer.build(
+                    load_document(data_file("gazetteer.json")),
+                    street_centres(current_areas(app)),
+                    (),
+                    {name: street.en for name, street in STREET_BY_NAME.items()},
+                )
+    return holder.gazetteer
+
+
+def search_places(query: str, limit: int = 8) -> list[Place]:
+    """Subdistricts, landmarks and stations matching ``query``, best first."""
+    pattern = like_pattern(query)
+    stations = []
+    if pattern is not None:
+        stations = [
+            Place(name, name_en, "station", street, Point(lon, lat), station_id=station_id)
+            for station_id, name, name_en, street, lon, lat in registry.stations_named_like(
+                get_session(), pattern
+            )
+        ]
+    return gazetteer().search(query, limit, also=stations)

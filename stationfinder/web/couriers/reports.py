@@ -1,0 +1,107 @@
+"""The couriers' "信息有误 / 设施坏了" form: /stations/<id>/report, no account needed.
+
+A tiny blueprint of its own, so the courier pages link to it without owning it. The
+form carries a CSRF token (Flask-WTF; the token lives in the session cookie, so a
+cross-site page cannot post it), posts are rate limited per device and address, and
+an optional photo goes through `photos.store_photo` (type and size checked, re-encoded
+without EXIF, so no location leaves the courier's phone with it).
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from stationfinder.core.vocabulary import AMENITY_BY_CODE
+from stationfinder.db import get_session
+from stationfinder.registry import photos, reports
+from stationfinder.web.assets import asset_url
+from stationfinder.web.couriers.confirm import DEVICE_COOKIE, DEVICE_PATTERN, TWO_YEARS, device_hash
+from stationfinder.web.i18n import remember_choice, template_context
+from stationfinder.web.limits import device_and_address, limiter
+
+report_bp = Blueprint("report", __name__)
+
+
+class ReportForm(FlaskForm):
+    # Labels are in the template (zh and en); the values are the report categories.
+    category = RadioField(choices=list(reports.CATEGORIES), validators=[DataRequired()])
+    amenity = SelectField(choices=[], validate_choice=False, validators=[Optional()])
+    message = TextAreaField(validators=[Optional(), Length(max=reports.MAX_MESSAGE)])
+    photo = FileField()
+
+
+@report_bp.context_processor
+def _context() -> dict[str, object]:
+    return {**template_context(), "asset_url": asset_url, "amenity_by_code": AMENITY_BY_CODE}
+
+
+@report_bp.after_request
+def _after(response: Response) -> Response:
+    response.vary.add("Cookie")
+    response.headers.setdefault("Cache-Control", "no-store")
+    return remember_choice(response)
+
+
+def _device() -> tuple[str, bool]:
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if cookie and DEVICE_PATTERN.match(cookie):
+        return cookie, False
+    return secrets.token_urlsafe(18), True
+
+
+@report_bp.route("/stations/<station_id>/report", methods=["GET", "POST"])
+@limiter.limit("6 per hour;20 per day", key_func=device_and_address, methods=["POST"])
+def report(station_id: str) -> tuple[str, int] | Response:
+    session = get_session()
+    station = reports.reportable_station(session, station_id)
+    if station is None:
+        abort(404)
+    session.commit()  # end the read; the write below has its own transaction
+    form = ReportForm()
+    form.amenity.choices = list(station.amenities or [])
+    device, new_device = _device()
+    status = 200
+    sent = False
+    if form.validate_on_submit():
+        try:
+            with session.begin():
+                photo_id = None
+                upload = form.photo.data
+                if upload and getattr(upload, "filename", ""):
+                    data = upload.stream.read(photos.MAX_BYTES + 1)
+                    photo_id = photos.store_photo(session, data).id
+                reports.file_report(
+                    session,
+                    station.id,
+                    form.category.data,
+                    amenity=form.amenity.data or None,
+                    message=form.message.data,
+                    photo_id=photo_id,
+                    device_hash=device_hash(device),
+                )
+        except photos.PhotoError as exc:
+            form.photo.errors = [*form.photo.errors, str(exc)]
+        except reports.ReportError as exc:
+            target = getattr(form, exc.field or "", None) or form.category
+            target.errors = [*target.errors, exc.message]
+        else:
+            sent = True
+    if form.errors:
+        status = 400
+    html = render_template(
+        "report.html",
+        station=station,
+        form=form,
+        sent=sent,
+        photo_max_mb=photos.MAX_BYTES // (1024 * 1024),
+    )
+    response = current_app.make_response((html, status))
+    if new_device:
+        response.set_cookie(DEVICE_COOKIE, device, max_age=TWO_YEARS, httponly=True, samesite="Lax")
+    return response

@@ -1,0 +1,311 @@
+"""Courier pages: the locator (/ and the no-script /nearest), station pages, the map,
+and the offline place search (/places)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response, abort, current_app, jsonify, render_template, request, url_for
+from werkzeug.datastructures import MultiDict
+
+from stationfinder.core import hours
+from stationfinder.core.clock import SHANGHAI
+from stationfinder.core.vocabulary import AMENITIES, AMENITY_CODES, KIND_NAMES, KINDS, STREETS
+from stationfinder.db import get_session
+from stationfinder.geo.gazetteer import Place
+from stationfinder.geo.point import Point
+from stationfinder.registry import geojson as schemas
+from stationfinder.registry import stations as registry
+from stationfinder.registry.locator import nearest_stations
+from stationfinder.web import maps
+from stationfinder.web.api import params
+from stationfinder.web.api.routes import MAX_IN_VIEW
+from stationfinder.web.assets import asset_url, vendor_assets
+from stationfinder.web.context import current_index
+from stationfinder.web.couriers import bp
+from stationfinder.web.couriers.places import search_places
+from stationfinder.web.couriers.places import streets as street_places
+from stationfinder.web.couriers.present import (
+    CHIP_AMENITIES,
+    amenity_icons,
+    amenity_items,
+    card,
+    hours_badge,
+    nav_links,
+)
+from stationfinder.web.i18n import current_lang, messages, remember_choice, template_context
+
+NEAREST_K = 10
+
+
+@bp.context_processor
+def _context() -> dict[str, object]:
+    return {**template_context(), "asset_url": asset_url}
+
+
+@bp.after_request
+def _after(response: Response) -> Response:
+    response.vary.add("Cookie")
+    return remember_choice(response)
+
+
+def _tiles() -> maps.Tiles:
+    return maps.Tiles.from_config(current_app.config)
+
+
+def _now() -> datetime:
+    return datetime.now(SHANGHAI)
+
+
+def _filters(args: MultiDict[str, str]) -> tuple[list[str], bool]:
+    amenities = params.choices(args, "amenity", AMENITY_CODES)
+    open_now = params.boolean(args, "open_now")
+    return amenities, open_now
+
+
+def _page_config(lang: str) -> dict[str, Any]:
+    """What the page's script needs: strings, labels, the API and the tiles' system."""
+    config = current_app.config
+    streets = street_places()
+    return {
+        "lang": lang,
+        "t": dict(messages()),
+        "amenities": {
+            a.code: {"icon": a.icon, "label": a.en if lang == "en" else a.zh} for a in AMENITIES
+        },
+        "streets": {
+            p.name: {"lon": p.point.lon, "lat": p.point.lat, "label": p.name_en or p.name}
+            if lang == "en"
+            else {"lon": p.point.lon, "lat": p.point.lat, "label": p.name}
+            for p in streets
+        },
+        "tileCrs": config["TILE_CRS"],
+        "k": NEAREST_K,
+        "walkKmh": config["WALK_SPEED_KMH"],
+        "rideKmh": config["RIDE_SPEED_KMH"],
+        "routeFactor": schemas.ROUTE_FACTOR,
+        "urls": {
+            "nearest": url_for("api.nearest"),
+            "stations": url_for("api.list_stations"),
+            "places": url_for("web.places"),
+            "station": url_for("web.station", station_id="_ID_"),
+            "sw": url_for("assets.service_worker"),
+        },
+    }
+
+
+def _street_options(lang: str) -> list[tuple[str, str]]:
+    return [(s.name, s.en if lang == "en" else s.name) for s in STREETS]
+
+
+def _chips(lang: str, chosen: list[str]) -> list[dict[str, Any]]:
+    items = amenity_items(CHIP_AMENITIES, lang)
+    return [{"item": item, "checked": item.code in chosen} for item in items]
+
+
+def _locator(
+    *,
+    cards: list[Any] | None = None,
+    near: Place | None = None,
+    problem: str | None = None,
+    form: Mapping[str, Any] | None = None,
+) -> tuple[str, int]:
+    lang = current_lang()
+    form = form or {"place": "", "street": "", "amenities": [], "open_now": False}
+    fmap = maps.courier_map(_tiles(), vendor_assets())
+    return (
+        render_template(
+            "index.html",
+            page="locator",
+            map=maps.render(fmap),
+            config=_page_config(lang),
+            chips=_chips(lang, form["amenities"]),
+            streets=_street_options(lang),
+            form=form,
+            cards=cards,
+            near=near,
+            problem=problem,
+        ),
+        200,
+    )
+
+
+@bp.get("/")
+def index() -> tuple[str, int]:
+    return _locator()
+
+
+@bp.get("/nearest")
+def nearest_page() -> tuple[str, int]:
+    """The locator without JavaScript: a place or subdistrict in, a list of cards out."""
+    t = messages()
+    args = request.args
+    amenities, open_now = _filters(args)
+    place_query = (args.get("place") or "").strip()[:60]
+    street = args.get("street") or ""
+    form = {"place": place_query, "street": street, "amenities": amenities, "open_now": open_now}
+    lat = params.number(args, "lat", low=-90, high=90)
+    lon = params.number(args, "lon", low=-180, high=180)
+    near: Place | None = None
+    if lat is not None and lon is not None:
+        near = Place(t["you_are_here"], None, "point", None, Point(lon, lat))
+    elif place_query:
+        found = search_places(place_query) or _geocoded(place_query)
+        if not found:
+            return _locator(problem=t["place_not_found"].format(place=place_query), form=form)
+        near = found[0]
+    elif street:
+        near = next((p for p in street_places() if p.name == street), None)
+    if near is None:
+        return _locator(problem=t["need_place"], form=form)
+    config = current_app.config
+    now = _now()
+    features = nearest_stations(
+        current_index().current(),
+        near.point,
+        k=NEAREST_K,
+        amenities=amenities,
+        open_now=open_now,
+        at=now,
+        walk_kmh=config["WALK_SPEED_KMH"],
+        ride_kmh=config["RIDE_SPEED_KMH"],
+    )
+    lang = current_lang()
+    cards = [card(f, now, lang, t) for f in features]
+    return _locator(cards=cards, near=near, form=form)
+
+
+def _geocoded(query: str) -> list[Place]:
+    """The optional outside geocoder's answer, when one is configured."""
+    geocoder = current_app.extensions.get("stationfinder.geocoder")
+    place = geocoder.locate(query) if geocoder is not None else None
+    return [place] if place is not None else []
+
+
+@bp.get("/places")
+def places() -> Response:
+    """Places matching `q` from the offline gazetteer, best first (JSON)."""
+    query = (request.args.get("q") or "").strip()[:60]
+    found = (search_places(query) or _geocoded(query)) if query else []
+    return jsonify(
+        {
+            "query": query,
+            "places": [
+                {
+                    "name": p.name,
+                    "name_en": p.name_en,
+                    "kind": p.kind,
+                    "street": p.street,
+                    "lon": p.point.lon,
+                    "lat": p.point.lat,
+                    "station_id": p.station_id,
+                }
+                for p in found
+            ],
+        }
+    )
+
+
+@bp.get("/stations/<station_id>")
+def station(station_id: str) -> tuple[str, int]:
+    if len(station_id) > 32:
+        abort(404)
+    row = registry.get_station(get_session(), station_id)
+    t = messages()
+    if row is None:
+        abort(404, description=f"{t['app_name']}: {station_id}")
+    if not row.active:
+        abort(410, description=t["retired"])
+    lang = current_lang()
+    now = _now()
+    state = hours.state_at(row.opening_hours, now)
+    badge = hours_badge(
+        state.open, state.next_change.isoformat() if state.next_change else None, now, t
+    )
+    feature = schemas.station_feature(row)
+    tiles = _tiles()
+    pins = maps.station_pins(
+        [feature],
+        tiles,
+        url_for_station=lambda sid: url_for("web.station", station_id=sid),
+        icons_for=amenity_icons,
+    )
+    fmap = maps.stations_map(
+        pins, tiles, vendor_assets(), clustered=False, centre=Point(row.lon, row.lat), zoom=16
+    )
+    week = hours.week_in_words(row.opening_hours, now.date(), lang) if row.opening_hours else []
+    return (
+        render_template(
+            "station.html",
+            page="station",
+            station=row,
+            name=(row.name_en or row.name) if lang == "en" else row.name,
+            badge=badge,
+            today=hours.today_in_words(row.opening_hours, now, lang),
+            week=week,
+            amenities=amenity_items(row.amenities or [], lang),
+            navigation=nav_links(schemas.navigation_links(row.name, row.lon, row.lat), t),
+            last_confirmed=_local(row.last_confirmed_at),
+            map=maps.render(fmap),
+            config=_page_config(lang),
+            confirmed=request.args.get("confirmed"),
+            out_of_service=dict(row.out_of_service or {}),
+        ),
+        200,
+    )
+
+
+def _local(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:  # SQLite hands back naive UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.get("/map")
+def map_page() -> tuple[str, int]:
+    """Every active station, clustered; filter by kind and amenity (a plain GET form)."""
+    args = request.args
+    kind = params.choice(args, "kind", KIND_NAMES)
+    amenity = params.choice(args, "amenity", AMENITY_CODES)
+    lang = current_lang()
+    snapshot = current_index().current()
+    # Every matching station, found by the index (as the in-view API finds them; an
+    # amenity out of service does not count) without reading any of them.
+    matching = snapshot.index.in_box(-180, -90, 180, 90, kind=kind, amenity=amenity)
+    count = len(matching)
+    tiles = _tiles()
+    in_view_url = None
+    if count <= current_app.config["MAP_INLINE_MAX"]:
+        # Few enough to carry in the page (the district's 158): clustered in the browser.
+        features = snapshot.features.many(sorted(snapshot.index.ids_at(matching)))
+        pins = maps.station_pins(
+            features,
+            tiles,
+            url_for_station=lambda sid: url_for("web.station", station_id=sid),
+            icons_for=amenity_icons,
+        )
+        fmap = maps.stations_map(pins, tiles, vendor_assets(), clustered=True)
+    else:
+        # Too many for one page: the script asks for what is in view as the map moves.
+        fmap = maps.stations_map([], tiles, vendor_assets(), clustered=False)
+        limit = min(current_app.config["MAP_INLINE_MAX"], MAX_IN_VIEW)
+        in_view_url = url_for("api.stations_in_view", kind=kind, amenity=amenity, limit=limit)
+    return (
+        render_template(
+            "map.html",
+            page="map",
+            map=maps.render(fmap),
+            config=_page_config(lang),
+            in_view_url=in_view_url,
+            count=count,
+            kinds=[(k.name, k.en if lang == "en" else k.name) for k in KINDS],
+            amenities=amenity_items(AMENITY_CODES, lang),
+            kind=kind,
+            amenity=amenity,
+        ),
+        200,
+    )

@@ -1,0 +1,298 @@
+"""Folium maps whose every script and style sheet is served by the app itself.
+
+folium links Leaflet, jQuery, Bootstrap and Font Awesome from public CDNs by default;
+those are slow or blocked in mainland China and cost a courier's data. Each map here
+links only the app's own copies of Leaflet and Leaflet.markercluster (the XStatic
+packages, served under /static/vendor/), so the only outside requests a page makes are
+map tiles, from the configured tile server.
+
+Markers are drawn in the tiles' coordinate system: GCJ-02 for Amap or Tencent tiles,
+WGS-84 for OpenStreetMap tiles. Station data reaches the browser as JSON and popups are
+built with DOM text nodes, so nothing staff typed is ever parsed as HTML. Flask-free:
+the web layer passes in the asset URLs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import folium
+from branca.element import MacroElement
+from folium.plugins import MarkerCluster
+from jinja2 import Template
+from jinja2.utils import htmlsafe_json_dumps
+from markupsafe import Markup
+
+from stationfinder.geo import crs
+from stationfinder.geo.point import CRS, Point
+
+DISTRICT_CENTRE = Point(120.45, 30.30)  # between Xiasha and Dajiangdong
+DISTRICT_ZOOM = 11
+
+
+@dataclass(frozen=True, slots=True)
+class Tiles:
+    url: str
+    crs: CRS  # the system the tiles are drawn in; markers are converted to it
+    subdomains: str
+    attribution: str
+    max_zoom: float
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Tiles:
+        return cls(
+            url=config["TILE_URL"],
+            crs=CRS(config["TILE_CRS"]),
+            subdomains=config["TILE_SUBDOMAINS"],
+            attribution=config["TILE_ATTRIBUTION"],
+            max_zoom=float(config["TILE_MAX_ZOOM"]),
+        )
+
+    def place(self, point: Point) -> Point:
+        """Where a WGS-84 point is drawn on these tiles."""
+        return crs.from_wgs84(crs.to_wgs84(point), self.crs)
+
+    def script_config(self) -> dict[str, Any]:
+        """The tile layer as the pages' own scripts (staff and council maps) build it."""
+        return {
+            "tileUrl": self.url,
+            "tileCrs": self.crs.value,
+            "subdomains": self.subdomains,
+            "attribution": self.attribution,
+            "maxZoom": self.max_zoom,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VendorAssets:
+    """URLs of the self-hosted Leaflet and Leaflet.markercluster files."""
+
+    leaflet_js: str
+    leaflet_css: str
+    cluster_js: str
+    cluster_css: str
+    cluster_default_css: str
+
+    def urls(self) -> tuple[str, ...]:
+        return (
+            self.leaflet_js,
+            self.leaflet_css,
+            self.cluster_js,
+            self.cluster_css,
+            self.cluster_default_css,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MapParts:
+    """A rendered map, in the three pieces a page template places."""
+
+    name: str  # the Leaflet map's JavaScript variable
+    header: Markup  # <script>/<link> tags for the head
+    html: Markup  # the map's <div>
+    script: Markup  # the code that draws it; must follow the div
+
+
+@dataclass(frozen=True, slots=True)
+class StationPin:
+    """What a marker shows: already in the tiles' system, with the station page's URL."""
+
+    id: str
+    name: str
+    kind: str
+    address: str
+    icons: str
+    url: str
+    position: Point
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "address": self.address,
+            "icons": self.icons,
+            "url": self.url,
+            "lat": round(self.position.lat, 6),
+            "lon": round(self.position.lon, 6),
+        }
+
+
+class StationMarkers(MacroElement):
+    """Station markers added to the parent layer (the map or a marker cluster).
+
+    Leaflet's `title` and DOM `textContent` put names in as text, never as markup, and
+    the data is JSON escaped for a <script> element (`<`, `>`, `&`, `'` as \\u escapes).
+    """
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var layer = {{ this._parent.get_name() }};
+            var pins = {{ this.data_json }};
+            var text = function (tag, cls, value) {
+                var el = document.createElement(tag);
+                el.className = cls;
+                el.textContent = value;
+                return el;
+            };
+            pins.forEach(function (pin) {
+                var marker = L.marker([pin.lat, pin.lon], {
+                    title: pin.name,
+                    alt: pin.name,
+                    icon: L.divIcon({className: "sf-pin", iconSize: [22, 22]}),
+                });
+                marker.stationId = pin.id;
+                marker.bindPopup(function () {
+                    var box = document.createElement("div");
+                    box.className = "sf-popup";
+                    box.setAttribute("data-station-id", pin.id);
+                    var link = text("a", "sf-popup-name", pin.name);
+                    link.href = pin.url;
+                    box.appendChild(link);
+                    box.appendChild(text("div", "sf-popup-kind", pin.kind));
+                    box.appendChild(text("div", "sf-popup-address", pin.address));
+                    box.appendChild(text("div", "sf-popup-icons", pin.icons));
+                    return box;
+                });
+                layer.addLayer(marker);
+            });
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, pins: Sequence[StationPin]) -> None:
+        super().__init__()
+        self._name = "StationMarkers"
+        self.data_json = htmlsafe_json_dumps([p.as_json() for p in pins], ensure_ascii=False)
+
+
+class MapHandle(MacroElement):
+    """Exposes the map to the page's own script as `window.stationfinderMap`."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        window.stationfinderMap = {{ this._parent.get_name() }};
+        {{ this._parent.get_name() }}.attributionControl.setPrefix(
+            '<a href="https://leafletjs.com">Leaflet</a>');
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MapHandle"
+
+
+def base_map(
+    tiles: Tiles, assets: VendorAssets, centre: Point = DISTRICT_CENTRE, zoom: int = DISTRICT_ZOOM
+) -> folium.Map:
+    """A map with the configured tiles and only Leaflet itself linked (self-hosted)."""
+    at = tiles.place(centre)
+    fmap = folium.Map(
+        location=[at.lat, at.lon],
+        zoom_start=zoom,
+        tiles=None,
+        max_zoom=tiles.max_zoom,
+        control_scale=True,
+        prefer_canvas=False,
+    )
+    # Instance attributes shadow folium's class-level CDN lists: no jQuery, Bootstrap,
+    # glyphicons, Font Awesome or awesome-markers.
+    fmap.default_js = [("leaflet", assets.leaflet_js)]
+    fmap.default_css = [("leaflet_css", assets.leaflet_css)]
+    folium.TileLayer(
+        tiles=tiles.url,
+        attr=tiles.attribution,
+        subdomains=tiles.subdomains,
+        max_zoom=tiles.max_zoom,
+        max_native_zoom=tiles.max_zoom,
+        name="tiles",
+    ).add_to(fmap)
+    return fmap
+
+
+def cluster(fmap: folium.Map, assets: VendorAssets) -> MarkerCluster:
+    group = MarkerCluster(options={"showCoverageOnHover": False, "maxClusterRadius": 45})
+    group.default_js = [("markerclusterjs", assets.cluster_js)]
+    group.default_css = [
+        ("markerclustercss", assets.cluster_css),
+        ("markerclusterdefaultcss", assets.cluster_default_css),
+    ]
+    group.add_to(fmap)
+    return group
+
+
+def station_pins(
+    features: Iterable[Mapping[str, Any]],
+    tiles: Tiles,
+    *,
+    url_for_station: Any,
+    icons_for: Any,
+) -> list[StationPin]:
+    """Pins for GeoJSON station features (WGS-84), placed on the tiles' system."""
+    pins = []
+    for feature in features:
+        props = feature["properties"]
+        lon, lat = feature["geometry"]["coordinates"]
+        pins.append(
+            StationPin(
+                id=str(feature["id"]),
+                name=props["name"],
+                kind=props["kind"],
+                address=props.get("address") or "",
+                icons=icons_for(props.get("amenities") or []),
+                url=url_for_station(feature["id"]),
+                position=tiles.place(Point(lon, lat)),
+            )
+        )
+    return pins
+
+
+def stations_map(
+    pins: Sequence[StationPin],
+    tiles: Tiles,
+    assets: VendorAssets,
+    *,
+    clustered: bool = True,
+    centre: Point = DISTRICT_CENTRE,
+    zoom: int = DISTRICT_ZOOM,
+) -> folium.Map:
+    """Every pin on one map, clustered when there are many."""
+    fmap = base_map(tiles, assets, centre, zoom)
+    parent: Any = cluster(fmap, assets) if clustered else folium.FeatureGroup(name="stations")
+    if not clustered:
+        parent.add_to(fmap)
+    StationMarkers(pins).add_to(parent)
+    MapHandle().add_to(fmap)
+    return fmap
+
+
+def courier_map(tiles: Tiles, assets: VendorAssets) -> folium.Map:
+    """The locator's map: empty until the page's script draws the courier and stations."""
+    fmap = base_map(tiles, assets)
+    MapHandle().add_to(fmap)
+    return fmap
+
+
+def render(fmap: folium.Map) -> MapParts:
+    """Split a map into head, div and script, without folium's page-wide header bits.
+
+    folium's own header sets a viewport that forbids zooming, makes <html> and <body>
+    100 % high and positions the map absolutely; the page's style sheet does layout.
+    """
+    root = fmap.get_root()
+    root.render()
+    for name in ("meta_http", fmap.get_name()):
+        root.header._children.pop(name, None)
+    return MapParts(
+        name=fmap.get_name(),
+        header=Markup(root.header.render()),
+        html=Markup(root.html.render()),
+        script=Markup(root.script.render()),
+    )

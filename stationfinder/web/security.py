@@ -1,0 +1,129 @@
+"""Response headers that limit what a page may load, run or be framed by.
+
+Every response gets a Content-Security-Policy: scripts only from the app itself, plus
+inline `<script>` and `<style>` elements that carry this request's nonce (folium's map
+script, the JSON config blocks, the staff pages' style sheet). Templates write the nonce
+as `nonce="{{ csp_nonce() }}"`. Images may also come from the configured tile server and
+`data:` URLs (Leaflet's); nothing else leaves the app's origin.
+
+No `'unsafe-inline'` for styles: folium's own inline `<style>` is dropped by
+`maps.render`, Leaflet positions its panes through the CSSOM (which CSP allows), and the
+templates use classes, not `style="..."` attributes.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, request
+
+from stationfinder.web.errors import InvalidParameter
+
+NONCE_PLACEHOLDER = "{nonce}"
+
+
+def tile_sources(tile_url: str, subdomains: str) -> list[str]:
+    """The origins a Leaflet tile URL template can expand to (CSP source expressions).
+
+    `{s}` takes each character of `subdomains`, as Leaflet does with a string; a host
+    label holding any other placeholder becomes a `*.` wildcard. A relative template is
+    served by the app itself and needs nothing beyond `'self'`.
+    """
+    if tile_url.startswith("/") and not tile_url.startswith("//"):
+        return []
+    parts = urlsplit(tile_url)
+    scheme = parts.scheme or "https"
+    netloc = parts.netloc
+    hosts = [netloc.replace("{s}", s) for s in subdomains] if "{s}" in netloc else [netloc]
+    sources = []
+    for host in hosts:
+        if "{" in host:
+            # Keep only the labels after the last one holding a placeholder.
+            tail = host[host.rindex("}") + 1 :]
+            tail = tail[tail.index(".") + 1 :] if "." in tail else tail
+            host = f"*.{tail}"
+        source = f"{scheme}://{host}"
+        if source not in sources:
+            sources.append(source)
+    return sources
+
+
+def content_security_policy(tile_url: str, subdomains: str) -> str:
+    """The policy, with `{nonce}` where each response's nonce goes."""
+    tiles = " ".join(tile_sources(tile_url, subdomains))
+    directives = [
+        "default-src 'self'",
+        "script-src 'self' 'nonce-{nonce}'",
+        "style-src 'self' 'nonce-{nonce}'",
+        f"img-src 'self' data: {tiles}".rstrip(),
+        "connect-src 'self'",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+    return "; ".join(directives)
+
+
+def csp_nonce() -> str:
+    """This request's nonce, made on first use (a template global)."""
+    nonce = g.get("csp_nonce")
+    if nonce is None:
+        nonce = g.csp_nonce = secrets.token_urlsafe(18)
+    return nonce
+
+
+_NONCE_SOURCE = re.compile(r" 'nonce-\{nonce\}'")
+
+
+def _set_headers(response: Response) -> Response:
+    policy: str = current_app.extensions["stationfinder.csp"]
+    nonce = g.get("csp_nonce")
+    # A response that used no nonce (JSON, files, the service worker) gets none: no
+    # inline code may run there at all.
+    policy = policy.replace(NONCE_PLACEHOLDER, nonce) if nonce else _NONCE_SOURCE.sub("", policy)
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", policy)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def _refuse_nul() -> None:
+    """A NUL character in the path or query is never meaningful, and PostgreSQL refuses
+    it in text (a 500 otherwise): answer 400 before any view sees it."""
+    if "\x00" in request.path or b"%00" in request.query_string.lower():
+        raise InvalidParameter("the request contains a NUL character", field=None)
+
+
+def init_csrf(app: Flask) -> None:
+    """CSRF tokens on every form, minus the three faces no cookie can be forged for."""
+    from flask_wtf.csrf import CSRFProtect
+
+    from stationfinder.web.api import write
+    from stationfinder.web.open311 import bp as open311_bp
+
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # valid for the session's life
+    csrf = CSRFProtect(app)
+    csrf.exempt(open311_bp)  # a cookie-less API: nothing for a forged request to ride on
+    # The write API authenticates with a bearer token, never a cookie.
+    for view in write.VIEWS:
+        csrf.exempt(view)
+    # A courier's anonymous "信息准确" tap: no account to ride on, refused unless Origin or
+    # Referer is this site (web/couriers/confirm.py), which its tests pin without a token.
+    csrf.exempt("stationfinder.web.couriers.confirm.confirm")
+
+
+def init_app(app: Flask) -> None:
+    if "stationfinder.csp" in app.extensions:
+        return
+    app.extensions["stationfinder.csp"] = content_security_policy(
+        app.config["TILE_URL"], app.config["TILE_SUBDOMAINS"]
+    )
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.before_request(_refuse_nul)
+    app.after_request(_set_headers)

@@ -1,0 +1,141 @@
+"""History pages: the staff home, a station's changes with "restore this version", and
+the change log across the registry, filterable by person, subdistrict and date."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from stationfinder.core import hours
+from stationfinder.core.vocabulary import AMENITY_BY_CODE
+from stationfinder.db import get_session
+from stationfinder.models import Station
+from stationfinder.registry import editing
+from stationfinder.web.context import current_areas
+from stationfinder.web.errors import ApiError
+from stationfinder.web.staff import bp
+from stationfinder.web.staff.auth import current_staff, staff_required
+from stationfinder.web.staff.forms import ChangeLogForm, RestoreVersionForm, options
+from stationfinder.web.staff.stations import EDITORS
+
+
+@bp.app_template_filter("staff_time")
+def staff_time(moment: datetime | None) -> str:
+    """A stored UTC moment as Asia/Shanghai wall time."""
+    if moment is None:
+        return ""
+    return moment.astimezone(hours.TZ).strftime("%Y-%m-%d %H:%M")
+
+
+@bp.app_template_filter("staff_value")
+def staff_value(value: Any) -> str:
+    """A history value in words: lists joined, amenity codes kept (they are the codes
+    the API and the import files use), empty shown as a dash."""
+    if value is None or value == "" or value == [] or value == {}:
+        return "—"
+    if isinstance(value, bool):
+        return "是 yes" if value else "否 no"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return "；".join(f"{k}: {v}" for k, v in value.items())
+    return str(value)
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"current_staff": current_staff(), "amenity_by_code": AMENITY_BY_CODE}
+
+
+@bp.get("/")
+@staff_required()
+def home() -> str:
+    return render_template("staff/home.html", staff=current_staff())
+
+
+@bp.get("/stations/<station_id>/history")
+@staff_required()
+def station_history(station_id: str) -> str:
+    db = get_session()
+    station = db.get(Station, station_id) if len(station_id) <= 32 else None
+    if station is None:
+        raise ApiError(f"no station {station_id!r}", status=404, code="not_found")
+    staff = current_staff()
+    assert staff is not None
+    may_restore = staff.edits_stations and staff.may_edit(station.street)
+    return render_template(
+        "staff/history.html",
+        station=station,
+        revisions=editing.history(db, station_id),
+        may_restore=may_restore,
+        form=RestoreVersionForm(formdata=None, version=str(station.version)),
+    )
+
+
+@bp.post("/stations/<station_id>/history/restore")
+@staff_required(*EDITORS)
+def restore_version(station_id: str) -> BaseResponse:
+    form = RestoreVersionForm()
+    if not form.validate_on_submit():
+        raise ApiError("pick a version to restore", field="target")
+    staff = current_staff()
+    assert staff is not None
+    db = get_session()
+    try:
+        with db.begin():
+            editing.restore_version(
+                db,
+                station_id,
+                form.target.data,
+                current_areas(),
+                staff,
+                expected_version=int(form.version.data) if form.version.data.isdigit() else None,
+                reason=form.reason.data or "",
+            )
+    except editing.NotAllowed as exc:
+        raise ApiError(exc.message, status=403, code="forbidden") from None
+    except editing.StationNotFound as exc:
+        raise ApiError(exc.message, status=404, code="not_found") from None
+    except editing.VersionConflict as exc:
+        raise ApiError(
+            f"{exc.message}; reload the history and try again", status=409, code="conflict"
+        ) from None
+    except editing.EditError as exc:
+        raise ApiError(exc.message, field=exc.field) from None
+    flash("version_restored")
+    return redirect(url_for("staff.station_history", station_id=station_id))
+
+
+def _day(raw: str | None) -> date | None:
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        return None
+
+
+@bp.get("/changes")
+@staff_required()
+def changes() -> tuple[str, int]:
+    db = get_session()
+    form = ChangeLogForm(formdata=request.args)
+    people = editing.people_in_log(db)
+    form.person.choices = options([("", "全部 all"), *((p, p) for p in people)])
+    form.validate()
+    start, end = _day(form.start.data), _day(form.end.data)
+    bad_date = (form.start.data and start is None) or (form.end.data and end is None)
+    rows = editing.change_log(
+        db,
+        editing.LogFilter(
+            person=form.person.data or None,
+            street=form.street.data or None,
+            start=start,
+            end=end,
+        ),
+    )
+    page = render_template("staff/changes.html", form=form, rows=rows, bad_date=bad_date, limit=200)
+    return page, 400 if bad_date else 200

@@ -1,0 +1,448 @@
+"""Station editing pages: the list, create, edit (with the map and the photo), retire,
+reinstate, and amenities out of service; the public photo route.
+
+Views parse the form, call `editing` inside one transaction, and render. A stale
+version answers 409 with both values side by side; nothing is written.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response as BaseResponse
+
+from stationfinder.core import hours
+from stationfinder.db import get_session
+from stationfinder.geo import crs
+from stationfinder.geo.point import CRS, Point
+from stationfinder.models import Station
+from stationfinder.registry import editing, photos
+from stationfinder.web import maps
+from stationfinder.web.assets import vendor_assets
+from stationfinder.web.context import current_areas
+from stationfinder.web.errors import ApiError
+from stationfinder.web.staff import bp
+from stationfinder.web.staff.auth import StaffUser, current_staff, staff_required
+from stationfinder.web.staff.forms import (
+    ListFilterForm,
+    OutOfServiceForm,
+    ReasonForm,
+    RetireForm,
+    StationForm,
+)
+
+EDITORS = (editing.STREET_STAFF, editing.UNION_ADMIN)
+SHANGHAI_TZ = hours.TZ
+photos_bp = Blueprint("photos", __name__)
+
+
+class NeedsConfirmation(Exception):
+    """Roll the save back: the editor has not yet seen the nearby/same-name warnings."""
+
+    def __init__(self, warnings: list[editing.NearbyWarning]) -> None:
+        super().__init__("warnings")
+        self.warnings = warnings
+
+
+def _staff() -> StaffUser:
+    staff = current_staff()
+    assert staff is not None  # staff_required ran first
+    return staff
+
+
+def _areas() -> Any:
+    return current_areas()
+
+
+def _raise_public(exc: editing.EditError) -> None:
+    if isinstance(exc, editing.NotAllowed):
+        raise ApiError(exc.message, status=403, code="forbidden") from None
+    if isinstance(exc, editing.StationNotFound):
+        raise ApiError(exc.message, status=404, code="not_found") from None
+
+
+def _version(raw: str | None) -> int | None:
+    return int(raw) if raw and raw.isdigit() else None
+
+
+# --- list ---------------------------------------------------------------------------
+
+
+@bp.get("/stations")
+@staff_required()
+def station_list() -> str:
+    staff = _staff()
+    args = request.args.copy()
+    if "street" not in args and staff.role == editing.STREET_STAFF and staff.street:
+        args["street"] = staff.street
+    form = ListFilterForm(formdata=args)
+    form.validate()
+    query = select(Station)
+    q = (form.q.data or "").strip()
+    if q:
+        needle = q.lower()
+        query = query.where(
+            or_(
+                func.lower(Station.id).contains(needle, autoescape=True),
+                func.lower(Station.name).contains(needle, autoescape=True),
+                func.lower(Station.address).contains(needle, autoescape=True),
+            )
+        )
+    if form.street.data:
+        query = query.where(Station.street == form.street.data)
+    if form.kind.data:
+        query = query.where(Station.kind == form.kind.data)
+    if form.state.data == "active":
+        query = query.where(Station.active)
+    elif form.state.data == "retired":
+        query = query.where(Station.active.is_(False))
+    rows = get_session().scalars(query.order_by(Station.id).limit(500)).all()
+    return render_template("staff/stations.html", form=form, stations=rows, staff=staff)
+
+
+# --- create and edit ----------------------------------------------------------------
+
+
+def _form_values(form: StationForm) -> dict[str, Any]:
+    """What the form says, in WGS-84; InvalidStation when the point is not a point."""
+    try:
+        typed = Point(float(form.lon.data), float(form.lat.data), CRS(form.crs.data))
+    except (TypeError, ValueError) as exc:
+        raise editing.InvalidStation(str(exc), field="lon") from None
+    point = crs.to_wgs84(typed)
+    return {
+        "name": form.name.data,
+        "name_en": form.name_en.data or None,
+        "kind": form.kind.data,
+        "street": form.street.data or None,
+        "address": form.address.data or "",
+        "lon": point.lon,
+        "lat": point.lat,
+        "amenities": list(form.amenities.data or []),
+        "opening_hours": form.opening_hours.data or None,
+        "phone": form.phone.data or None,
+    }
+
+
+def _fill(form: StationForm, station: Station) -> None:
+    form.version.data = str(station.version)
+    form.station_id.data = station.id
+    form.name.data = station.name
+    form.name_en.data = station.name_en or ""
+    form.kind.data = station.kind
+    form.street.data = station.street
+    form.address.data = station.address
+    form.crs.data = "wgs84"
+    form.lon.data = Decimal(str(station.lon))
+    form.lat.data = Decimal(str(station.lat))
+    form.amenities.data = list(station.amenities or [])
+    form.opening_hours.data = station.opening_hours or ""
+    form.phone.data = station.phone or ""
+
+
+def _map_config(station: Station | None) -> dict[str, Any]:
+    tiles = maps.Tiles.from_config(current_app.config)
+    centre = Point(station.lon, station.lat) if station else maps.DISTRICT_CENTRE
+    shown = tiles.place(centre)
+    return {
+        **tiles.script_config(),
+        "centre": [round(shown.lat, 7), round(shown.lon, 7)],
+        "zoom": 17 if station else maps.DISTRICT_ZOOM,
+        "marker": station is not None,
+    }
+
+
+def _week(expr: str | None) -> list[tuple[Any, str]]:
+    if not expr or hours.validate(expr) is not None:
+        return []
+    return hours.week_in_words(expr, datetime.now(SHANGHAI_TZ).date())
+
+
+def _render_edit(
+    station: Station | None,
+    form: StationForm,
+    *,
+    status: int = 200,
+    warnings: list[editing.NearbyWarning] | None = None,
+    conflicts: list[editing.FieldConflict] | None = None,
+    retire_form: RetireForm | None = None,
+    reinstate_form: ReasonForm | None = None,
+    oos_form: OutOfServiceForm | None = None,
+) -> tuple[str, int]:
+    version = str(station.version) if station else ""
+    if retire_form is None:
+        retire_form = RetireForm(formdata=None, version=version)
+    if reinstate_form is None:
+        reinstate_form = ReasonForm(formdata=None, version=version)
+    if oos_form is None:
+        oos_form = OutOfServiceForm(formdata=None, version=version)
+    assets = vendor_assets()
+    page = render_template(
+        "staff/station_edit.html",
+        station=station,
+        form=form,
+        week=_week(form.opening_hours.data),
+        warnings=warnings or [],
+        conflicts=conflicts,
+        retire_form=retire_form,
+        reinstate_form=reinstate_form,
+        oos_form=oos_form,
+        map_config=_map_config(station),
+        leaflet_js=assets.leaflet_js,
+        leaflet_css=assets.leaflet_css,
+        staff=_staff(),
+    )
+    return page, status
+
+
+def _field_error(form: StationForm, exc: editing.EditError) -> None:
+    target = {"geometry": "lon", "id": "station_id", "version": None}.get(
+        exc.field or "", exc.field
+    )
+    bound = getattr(form, target, None) if target else None
+    if bound is not None and hasattr(bound, "errors"):
+        bound.errors = [*bound.errors, exc.message]
+    else:
+        form.form_errors.append(exc.message)
+
+
+def _save(
+    db: Session, form: StationForm, station: Station | None
+) -> tuple[Station, list[editing.NearbyWarning]]:
+    """Write the form inside the caller's transaction; raise to roll back."""
+    staff = _staff()
+    values = _form_values(form)
+    before = editing.station_values(station) if station else None
+    upload = form.photo.data
+    if upload is not None and getattr(upload, "filename", ""):
+        try:
+            values["photo_id"] = photos.store_photo(db, upload.read()).id
+        except photos.PhotoError as exc:
+            raise editing.InvalidStation(str(exc), field="photo") from None
+    reason = form.reason.data or ""
+    if station is None:
+        values["id"] = (form.station_id.data or "").strip().upper() or None
+        saved = editing.create_station(db, values, _areas(), staff, reason)
+    else:
+        saved = editing.update_station(
+            db,
+            station.id,
+            values,
+            _areas(),
+            staff,
+            expected_version=_version(form.version.data),
+            reason=reason,
+        )
+    moved_or_renamed = before is None or any(
+        before[k] != getattr(saved, k) for k in ("name", "lon", "lat")
+    )
+    warnings = (
+        editing.nearby_warnings(db, saved.lon, saved.lat, saved.name, exclude=saved.id)
+        if moved_or_renamed
+        else []
+    )
+    if warnings and form.confirmed.data != "1":
+        raise NeedsConfirmation(warnings)
+    return saved, warnings
+
+
+def _submit(station: Station | None) -> tuple[str, int] | BaseResponse:
+    station_id = station.id if station is not None else None  # usable after a rollback
+    form = StationForm()
+    if not form.validate_on_submit():
+        return _render_edit(station, form, status=400)
+    if request.form.get("action") == "preview":
+        return _render_edit(station, form)
+    db = get_session()
+    try:
+        with db.begin():
+            saved, _warnings = _save(db, form, station)
+    except NeedsConfirmation as need:
+        form.confirmed.data = "1"
+        return _render_edit(station, form, status=200, warnings=need.warnings)
+    except editing.VersionConflict as exc:
+        assert station_id is not None
+        return _conflict(db, station_id, exc, form)
+    except editing.EditError as exc:
+        _raise_public(exc)
+        _field_error(form, exc)
+        return _render_edit(station, form, status=400)
+    flash("station_saved")
+    return redirect(url_for("staff.edit_station", station_id=saved.id))
+
+
+def _conflict(
+    db: Session, station_id: str, exc: editing.VersionConflict, form: StationForm
+) -> tuple[str, int]:
+    """Show theirs against yours; the form keeps yours, now based on their version, so
+    saving again is a deliberate choice to overwrite."""
+    with db.begin():
+        current = db.get(Station, station_id, populate_existing=True)
+        assert current is not None
+        try:
+            yours = _form_values(form)
+        except editing.EditError:
+            yours = {}
+        found = editing.conflicts(db, current, exc.expected, yours)
+    form.version.data = str(current.version)
+    form.confirmed.data = ""
+    return _render_edit(current, form, status=409, conflicts=found)
+
+
+@bp.route("/stations/new", methods=["GET", "POST"])
+@staff_required(*EDITORS)
+def new_station() -> tuple[str, int] | BaseResponse:
+    if request.method == "POST":
+        return _submit(None)
+    form = StationForm(formdata=None)
+    staff = _staff()
+    if staff.street:
+        form.street.data = staff.street
+    return _render_edit(None, form)
+
+
+def _station_for(station_id: str) -> Station:
+    try:
+        return editing.get_for_edit(get_session(), station_id, _staff())
+    except editing.EditError as exc:
+        _raise_public(exc)
+        raise
+
+
+@bp.route("/stations/<station_id>/edit", methods=["GET", "POST"])
+@staff_required(*EDITORS)
+def edit_station(station_id: str) -> tuple[str, int] | BaseResponse:
+    station = _station_for(station_id)
+    get_session().commit()  # end the read (objects stay loaded); the save begins its own
+    if request.method == "POST":
+        return _submit(station)
+    form = StationForm(formdata=None)
+    _fill(form, station)
+    return _render_edit(station, form)
+
+
+@bp.post("/stations/<station_id>/retire")
+@staff_required(*EDITORS)
+def retire_station(station_id: str) -> tuple[str, int] | BaseResponse:
+    station = _station_for(station_id)
+    db = get_session()
+    db.commit()
+    form = RetireForm()
+    if form.validate_on_submit():
+        try:
+            with db.begin():
+                editing.retire_station(
+                    db,
+                    station_id,
+                    _staff(),
+                    reason=form.reason.data,
+                    expected_version=_version(form.version.data),
+                )
+        except editing.EditError as exc:
+            _raise_public(exc)
+            form.reason.errors = [*form.reason.errors, exc.message]
+            status = 409 if isinstance(exc, editing.VersionConflict) else 400
+            return _edit_page_after(station_id, status, retire_form=form)
+        flash("station_retired")
+        return redirect(url_for("staff.edit_station", station_id=station_id))
+    return _edit_page_after(station.id, 400, retire_form=form)
+
+
+@bp.post("/stations/<station_id>/reinstate")
+@staff_required(*EDITORS)
+def reinstate_station(station_id: str) -> tuple[str, int] | BaseResponse:
+    _station_for(station_id)
+    db = get_session()
+    db.commit()
+    form = ReasonForm()
+    if form.validate_on_submit():
+        try:
+            with db.begin():
+                editing.reinstate_station(
+                    db,
+                    station_id,
+                    _areas(),
+                    _staff(),
+                    reason=form.reason.data or "",
+                    expected_version=_version(form.version.data),
+                )
+        except editing.EditError as exc:
+            _raise_public(exc)
+            form.reason.errors = [*form.reason.errors, exc.message]
+            status = 409 if isinstance(exc, editing.VersionConflict) else 400
+            return _edit_page_after(station_id, status, reinstate_form=form)
+        flash("station_reinstated")
+        return redirect(url_for("staff.edit_station", station_id=station_id))
+    return _edit_page_after(station_id, 400, reinstate_form=form)
+
+
+@bp.post("/stations/<station_id>/out-of-service")
+@staff_required(*EDITORS)
+def out_of_service(station_id: str) -> tuple[str, int] | BaseResponse:
+    _station_for(station_id)
+    db = get_session()
+    db.commit()
+    form = OutOfServiceForm()
+    if form.validate_on_submit():
+        note = (form.note.data or "").strip() or None
+        try:
+            with db.begin():
+                editing.set_out_of_service(
+                    db,
+                    station_id,
+                    form.amenity.data,
+                    note,
+                    _staff(),
+                    expected_version=_version(form.version.data),
+                )
+        except editing.EditError as exc:
+            _raise_public(exc)
+            form.note.errors = [*form.note.errors, exc.message]
+            status = 409 if isinstance(exc, editing.VersionConflict) else 400
+            return _edit_page_after(station_id, status, oos_form=form)
+        flash("out_of_service_saved")
+        return redirect(url_for("staff.edit_station", station_id=station_id))
+    return _edit_page_after(station_id, 400, oos_form=form)
+
+
+def _edit_page_after(station_id: str, status: int, **forms: Any) -> tuple[str, int]:
+    station = get_session().get(Station, station_id, populate_existing=True)
+    if station is None:
+        abort(404)
+    form = StationForm(formdata=None)
+    _fill(form, station)
+    return _render_edit(station, form, status=status, **forms)
+
+
+# --- photos -------------------------------------------------------------------------
+
+
+@photos_bp.get("/photos/<photo_id>")
+def photo(photo_id: str) -> Response:
+    """A cleaned photo; its id never changes its bytes, so it may be cached for a year."""
+    found = photos.get_photo(get_session(), photo_id)
+    if found is None:
+        abort(404)
+    response = Response(found.content, mimetype=found.mime)
+    response.set_etag(found.id)
+    response.cache_control.public = True
+    response.cache_control.max_age = 365 * 24 * 3600
+    response.cache_control.immutable = True
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response.make_conditional(request)
