@@ -1,0 +1,373 @@
+"""A station's fields, each declared once: name, type, limits, label, headers, GeoJSON, OSM.
+
+Everything else that knows a station's fields is derived from `STATION_FIELDS`:
+`registry.stations` (validation, the import headers, the GeoJSON export),
+`registry.geojson` (the API's properties), `registry.spreadsheets` (CSV/XLSX columns),
+the staff form's validators, the API's `EDITABLE` and the JSON Schema that the OpenAPI
+document uses (`station_properties_schema`, `station_input_schema`). The model's column
+lengths cannot import from here (models sit below the registry), so
+tests/registry/test_fields.py holds them to these numbers.
+
+Labels are English, marked with `N_` for `pybabel extract`; their Chinese is in
+translations/pending/fields.po until the catalogues take it. No Flask here.
+
+The phone limit is 30 characters. The registry's validation always refused longer
+numbers (its pattern allows 30, whatever the form said), so no stored phone is longer;
+the seed's longest is 13 ("0571-86xxxxxx"); an international number is at most 15
+digits (E.164) and a plus, which leaves room for spaces and dashes. The model's 40 and
+the form's 40 let a 31–40 character number pass the form only to be refused by the
+registry; migration 0005 brings the column to 30 as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from stationfinder.core.text import N_
+from stationfinder.core.vocabulary import AMENITY_CODES, KIND_NAMES, STREET_NAMES
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+    CODES = "codes"  # a list of codes from a vocabulary (amenities)
+    NOTES = "notes"  # {code: public note} (out_of_service)
+    DATETIME = "datetime"
+
+
+@dataclass(frozen=True, slots=True)
+class StationField:
+    """One field of a station and every rule about it.
+
+    `imported` fields are the columns of CSV/XLSX/GeoJSON imports and exports, the
+    values `validate_station` checks. `editable` ones may be set through the API and the
+    staff form. `public` ones are properties of the public API's features; `geojson` is
+    their property name there (None: the field is the feature's id or its geometry).
+    """
+
+    name: str
+    type: FieldType
+    label: str
+    required: bool = False
+    nullable: bool = False
+    max_length: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[str, ...] | None = None
+    pattern: str | None = None
+    header_zh: str | None = None  # the Chinese spreadsheet header; the English one is `name`
+    imported: bool = False
+    editable: bool = False
+    public: bool = False
+    geojson: str | None = None
+    osm: str | None = None
+    description: str = ""
+
+    @property
+    def headers(self) -> tuple[str, ...]:
+        """Spreadsheet headers that name this column: the Chinese one (exports' default)
+        and the English one."""
+        return (self.header_zh, self.name) if self.header_zh else (self.name,)
+
+    def to_json(self, value: Any) -> Any:
+        """The value as JSON holds it (lists for codes, ISO 8601 for moments)."""
+        if self.type is FieldType.CODES:
+            return list(value or [])
+        if self.type is FieldType.NOTES:
+            return dict(value or {})
+        if self.type is FieldType.DATETIME:
+            return value.isoformat() if isinstance(value, datetime) else None
+        return value
+
+    def json_schema(self) -> dict[str, Any]:
+        """This field's JSON Schema (2020-12, as OpenAPI 3.1 uses it)."""
+        base = {
+            FieldType.TEXT: "string",
+            FieldType.NUMBER: "number",
+            FieldType.INTEGER: "integer",
+            FieldType.BOOLEAN: "boolean",
+            FieldType.CODES: "array",
+            FieldType.NOTES: "object",
+            FieldType.DATETIME: "string",
+        }[self.type]
+        schema: dict[str, Any] = {"type": [base, "null"] if self.nullable else base}
+        if self.type is FieldType.CODES:
+            items: dict[str, Any] = {"type": "string"}
+            if self.choices is not None:
+                items["enum"] = list(self.choices)
+            schema["items"] = items
+        elif self.choices is not None:
+            schema["enum"] = [*self.choices, None] if self.nullable else list(self.choices)
+        if self.type is FieldType.NOTES:
+            schema["additionalProperties"] = {"type": "string"}
+            if self.max_length is not None:
+                schema["additionalProperties"]["maxLength"] = self.max_length
+        elif self.max_length is not None:
+            schema["maxLength"] = self.max_length
+        if self.type is FieldType.DATETIME:
+            schema["format"] = "date-time"
+        if self.pattern is not None:
+            schema["pattern"] = self.pattern
+        if self.minimum is not None:
+            schema["minimum"] = self.minimum
+        if self.maximum is not None:
+            schema["maximum"] = self.maximum
+        if self.description:
+            schema["description"] = self.description
+        return schema
+
+
+PHONE_MAX = 30
+# Digits, spaces and dashes, a leading plus: the limit is in the pattern as well.
+PHONE_PATTERN = rf"^\+?[0-9][0-9 \-]{{4,{PHONE_MAX - 2}}}[0-9]$"
+ID_PATTERN = r"^[A-Z][A-Z0-9]{1,7}(-[A-Z0-9]{1,8}){1,3}$"
+
+STATION_FIELDS: tuple[StationField, ...] = (
+    StationField(
+        "id",
+        FieldType.TEXT,
+        N_("ID"),
+        required=True,
+        max_length=32,
+        pattern=ID_PATTERN,
+        header_zh="编号",
+        imported=True,
+        description="Like QT-BY-001; given by the registry when left out",
+    ),
+    StationField(
+        "name",
+        FieldType.TEXT,
+        N_("Name"),
+        required=True,
+        max_length=100,
+        header_zh="名称",
+        imported=True,
+        editable=True,
+        public=True,
+        geojson="name",
+        osm="name",
+        description="Name in Chinese",
+    ),
+    StationField(
+        "name_en",
+        FieldType.TEXT,
+        N_("English name"),
+        nullable=True,
+        max_length=100,
+        header_zh="英文名称",
+        imported=True,
+        editable=True,
+        public=True,
+        geojson="name_en",
+        osm="name:en",
+    ),
+    StationField(
+        "kind",
+        FieldType.TEXT,
+        N_("Kind"),
+        required=True,
+        max_length=40,
+        choices=KIND_NAMES,
+        header_zh="类型",
+        imported=True,
+        editable=True,
+        public=True,
+        geojson="kind",
+    ),
+    StationField(
+        "street",
+        FieldType.TEXT,
+        N_("Subdistrict"),
+        max_length=20,
+        choices=STREET_NAMES,
+        header_zh="街道",
+        imported=True,
+        editable=True,
+        public=True,
+        geojson="street",
+        description="Subdistrict",
+    ),
+    StationField(
+        "address",
+        FieldType.TEXT,
+        N_("Address"),
+        max_length=200,
+        header_zh="地址",
+        imported=True,
+        editable=True,
+        public=True,
+        geojson="address",
+        osm="addr:full",
+    ),
+    StationField(
+        "lon",
+        FieldType.NUMBER,
+        N_("Longitude"),
+        required=True,
+        minimum=-180.0,
+        maximum=180.0,
+        header_zh="经度",
+        imported=True,
+        editable=True,
+        description="WGS-84 longitude; in GeoJSON the geometry's first coordinate",
+    ),
+    StationField(
+        "lat",
+        FieldType.NUMBER,
+        N_("Latitude"),
+        required=True,
+        minimum=-90.0,
+        maximum=90.0,
+        header_zh="纬度",
+        imported=True,
+        editable=True,
+        description="WGS-84 latitude; in GeoJSON the geometry's second coordinate",
+    ),
+    StationField(
+        "amenities",
+        FieldType.CODES,
+        N_("Amenities"),
+        choices=AMENITY_CODES,
+        header_zh="设施",
+        imported=True,
+        editable=True,
+        public=True,
+        geojson="amenities",
+        # Each code has its own OSM tag (core.vocabulary.Amenity.osm), e.g. toilets=yes.
+        description="Amenity codes (GET /api/v1/vocabulary names them and their OSM tags)",
+    ),
+    StationField(
+        "out_of_service",
+        FieldType.NOTES,
+        N_("Out of service"),
+        max_length=100,
+        public=True,
+        geojson="out_of_service",
+        description="Amenities out of service until fixed: {code: public note}",
+    ),
+    StationField(
+        "opening_hours",
+        FieldType.TEXT,
+        N_("Opening hours"),
+        nullable=True,
+        max_length=255,
+        header_zh="开放时间",
+        imported=True,
+        editable=True,
+        public=True,
+        geojson="opening_hours",
+        osm="opening_hours",
+        description="OpenStreetMap opening_hours syntax, Asia/Shanghai; null = unknown",
+    ),
+    StationField(
+        "phone",
+        FieldType.TEXT,
+        N_("Phone"),
+        nullable=True,
+        max_length=PHONE_MAX,
+        pattern=PHONE_PATTERN,
+        header_zh="电话",
+        imported=True,
+        editable=True,
+        # The station's own published line (the card's call button), never a person's.
+        public=True,
+        geojson="phone",
+        osm="phone",
+        description="The station's public phone",
+    ),
+    StationField(
+        "active",
+        FieldType.BOOLEAN,
+        N_("Active"),
+        header_zh="在用",
+        imported=True,
+        public=True,
+        geojson="active",
+    ),
+    StationField(
+        "retired_reason",
+        FieldType.TEXT,
+        N_("Why retired"),
+        nullable=True,
+        max_length=500,
+        header_zh="停用原因",
+        imported=True,
+    ),
+    StationField("photo_id", FieldType.TEXT, N_("Photo"), nullable=True, max_length=32),
+    StationField(
+        "last_confirmed_at",
+        FieldType.DATETIME,
+        N_("Last confirmed"),
+        nullable=True,
+        public=True,
+        geojson="last_confirmed_at",
+    ),
+    StationField(
+        "updated_at",
+        FieldType.DATETIME,
+        N_("Updated"),
+        nullable=True,
+        public=True,
+        geojson="updated_at",
+    ),
+    StationField(
+        "version",
+        FieldType.INTEGER,
+        N_("Version"),
+        minimum=1,
+        public=True,
+        geojson="version",
+    ),
+)
+
+BY_NAME: dict[str, StationField] = {f.name: f for f in STATION_FIELDS}
+# Columns of imports and exports, in the order staff see them (the id first).
+COLUMNS: tuple[str, ...] = tuple(f.name for f in STATION_FIELDS if f.imported)
+# What a load compares and writes (everything a file says but the id).
+LOADED: tuple[str, ...] = tuple(name for name in COLUMNS if name != "id")
+# What the API's POST/PATCH may set in `properties` (the point travels as the geometry).
+EDITABLE: tuple[str, ...] = tuple(
+    f.name for f in STATION_FIELDS if f.editable and f.geojson is not None
+)
+PUBLIC: tuple[StationField, ...] = tuple(f for f in STATION_FIELDS if f.public)
+# Every header a spreadsheet may use for a column (Chinese or English) -> field name.
+HEADERS: dict[str, str] = {
+    header: f.name for f in STATION_FIELDS if f.imported for header in f.headers
+}
+LABELS: dict[str, str] = {f.name: f.label for f in STATION_FIELDS}
+
+
+def field(name: str) -> StationField:
+    """The declaration of one field; KeyError for a name that is not a station field."""
+    return BY_NAME[name]
+
+
+def station_properties_schema() -> dict[str, Any]:
+    """JSON Schema of a station feature's public `properties`, as the API answers them.
+
+    Every property is always present (null when unknown), so all are required.
+    """
+    return {
+        "type": "object",
+        "required": [f.geojson for f in PUBLIC],
+        "properties": {f.geojson: f.json_schema() for f in PUBLIC},
+    }
+
+
+def station_input_schema() -> dict[str, Any]:
+    """JSON Schema of the `properties` a POST may send (a PATCH sends some of them).
+
+    `street` may be left out: it follows from the point.
+    """
+    editable = [BY_NAME[name] for name in EDITABLE]
+    return {
+        "type": "object",
+        "required": [f.name for f in editable if f.required],
+        "properties": {f.name: f.json_schema() for f in editable},
+        "additionalProperties": False,
+    }
