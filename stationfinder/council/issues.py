@@ -24,6 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from stationfinder.core.clock import SHANGHAI
+from stationfinder.core.errors import DomainError
 from stationfinder.core.privacy import mask_personal_numbers, normalise_phone
 from stationfinder.geo.areas import Areas
 from stationfinder.geo.point import Point
@@ -57,6 +58,8 @@ RATINGS = ("satisfied", "mostly_satisfied", "unsatisfied")
 
 TITLE_MAX = 60
 DESCRIPTION_MAX = 2000
+# Open311 GeoReport v2: description optional, "limited to 4,000 characters".
+OPEN311_DESCRIPTION_MAX = 4000
 ADDITION_MAX = 1000
 PLACE_LABEL_MAX = 100
 FLAG_REASON_MAX = 200
@@ -67,25 +70,22 @@ COURIER = "courier"  # the actor of what couriers do in an issue's story
 _NUMBER = re.compile(r"^YS-(\d{8})-(\d{4,9})$")
 
 
-class CouncilError(ValueError):
+class CouncilError(DomainError):
     """A step that was refused; nothing was written. `field` names the bad input."""
 
-    status = 400
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    code = "invalid"
 
 
 class IssueNotFound(CouncilError):
     status = 404
+    code = "not_found"
 
 
 class NotYours(CouncilError):
     """The device key does not belong to the courier who raised the issue."""
 
     status = 403
+    code = "not_yours"
 
 
 # --- text -------------------------------------------------------------------------
@@ -98,7 +98,9 @@ def clean_text(
     numbers masked; CouncilError when it is empty but required, or too long."""
     raw = text or ""
     if len(raw) > limit * 4:  # refuse a 100 KB post before normalising it
-        raise CouncilError(f"{field} is longer than {limit} characters", field=field)
+        raise CouncilError(
+            f"{field} is longer than {limit} characters", field=field, code="too_long"
+        )
     cleaned = unicodedata.normalize("NFC", raw.strip())
     cleaned = "".join(
         ch for ch in cleaned if ch in "\n\t" or unicodedata.category(ch) not in {"Cc", "Cf"}
@@ -106,7 +108,9 @@ def clean_text(
     if required and not cleaned:
         raise CouncilError(f"{field} is required", field=field)
     if len(cleaned) > limit:
-        raise CouncilError(f"{field} is longer than {limit} characters", field=field)
+        raise CouncilError(
+            f"{field} is longer than {limit} characters", field=field, code="too_long"
+        )
     return mask_personal_numbers(cleaned) if mask else cleaned
 
 
@@ -199,7 +203,9 @@ def locate(session: Session, areas: Areas, place: Place) -> tuple[Point | None, 
         return None, None
     street = areas.street_at(point)
     if street is None:
-        raise CouncilError("the place is outside Qiantang district 地点不在钱塘区", field="place")
+        raise CouncilError(
+            "the place is outside Qiantang district", field="place", code="outside_district"
+        )
     return point, street
 
 
@@ -217,13 +223,22 @@ def raise_issue(
     media_url: str | None = None,
     source: str = "web",
     now: datetime | None = None,
+    description_max: int = DESCRIPTION_MAX,
+    description_required: bool = True,
 ) -> CouncilIssue:
-    """Add a courier's issue (status new), backed by its raiser."""
+    """Add a courier's issue (status new), backed by its raiser.
+
+    The courier's form keeps its rule (a description of up to DESCRIPTION_MAX, required);
+    Open311 passes `description_max=OPEN311_DESCRIPTION_MAX, description_required=False`
+    because GeoReport v2 makes the description optional and allows 4,000 characters.
+    """
     now = now or utcnow()
     if category not in CATEGORY_BY_CODE:
         raise CouncilError("choose a category from the list", field="category")
     clean_title = clean_text(title, "title", limit=TITLE_MAX, required=True)
-    clean_description = clean_text(description, "description", limit=DESCRIPTION_MAX, required=True)
+    clean_description = clean_text(
+        description, "description", limit=description_max, required=description_required
+    )
     try:
         clean_phone = normalise_phone(phone or "")
     except ValueError:
@@ -284,7 +299,7 @@ def back_issue(
     issue's backing goes to its survivor; backing twice changes nothing."""
     issue = _visible_open(session, issue)
     if issue.status in CLOSED_STATUSES:
-        raise CouncilError("this issue is closed", field="issue")
+        raise CouncilError("this issue is closed", field="issue", code="issue_closed")
     seen = session.scalar(
         select(IssueBacking.id).where(
             IssueBacking.issue_id == issue.id, IssueBacking.device_hash == device_hash
@@ -414,7 +429,9 @@ def rate_outcome(
     if rating not in RATINGS:
         raise CouncilError("choose 满意, 基本满意 or 不满意", field="rating")
     if issue.status != RESOLVED:
-        raise CouncilError("only a resolved issue can be rated", field="rating")
+        raise CouncilError(
+            "only a resolved issue can be rated", field="rating", code="not_resolved"
+        )
     body = clean_text(comment, "comment", limit=ADDITION_MAX)
     issue.rating = rating
     if rating == "unsatisfied":

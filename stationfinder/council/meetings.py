@@ -48,6 +48,7 @@ PROPOSALS = 8
 
 class MeetingNotFound(CouncilError):
     status = 404
+    code = "not_found"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 from shapely.validation import explain_validity
 
+from stationfinder.core.errors import DomainError
 from stationfinder.core.vocabulary import STREET_BY_NAME, STREET_NAMES
 from stationfinder.geo.point import CRS, Point
 
@@ -39,8 +40,10 @@ _WGS84_CRS_NAMES = {
 }
 
 
-class AreasError(ValueError):
+class AreasError(DomainError):
     """The outlines cannot be used; the message says why, in words staff can act on."""
+
+    code = "invalid_areas"
 
 
 class Areas:

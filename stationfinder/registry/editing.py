@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from stationfinder.core.clock import SHANGHAI
+from stationfinder.core.text import N_
 from stationfinder.core.vocabulary import AMENITY_BY_CODE, STREET_BY_NAME
 from stationfinder.geo.areas import Areas
 from stationfinder.models import Station, StationRevision, utcnow
@@ -75,39 +76,54 @@ class Editor:
 
 
 class EditError(RegistryError):
-    """An edit that was refused; nothing was written. `field` names the bad input."""
+    """An edit that was refused; nothing was written. `field` names the bad input.
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    The base case is a step the station's state does not allow (retiring a retired
+    station): a conflict with how things are, 409.
+    """
+
+    status = 409
+    code = "conflict"
 
 
 class InvalidStation(EditError):
-    pass
+    status = 400
+    code = "invalid_parameter"
 
 
 class StationNotFound(EditError):
-    pass
+    status = 404
+    code = "not_found"
 
 
 class NotAllowed(EditError):
-    pass
+    status = 403
+    code = "forbidden"
 
 
 class DuplicateStation(EditError):
-    pass
+    status = 409
+    code = "conflict"
 
 
 class VersionConflict(EditError):
     """Someone saved the station after the editor loaded it."""
 
+    status = 409
+    code = "version_conflict"
+
     def __init__(self, station_id: str, expected: int, current: int | None) -> None:
-        now = "a newer one" if current is None else str(current)
         super().__init__(
-            f"station {station_id} was changed by someone else (you started from version "
-            f"{expected}, it is now at version {now})",
+            N_(
+                "station %(station)s was changed by someone else (you started from version "
+                "%(expected)s, it is now at version %(current)s)"
+            ),
             field="version",
+            params={
+                "station": station_id,
+                "expected": expected,
+                "current": "a newer one" if current is None else current,
+            },
         )
         self.station_id = station_id
         self.expected = expected

@@ -17,6 +17,7 @@ import warnings
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
+from stationfinder.core.errors import DomainError
 from stationfinder.models import Photo
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -26,8 +27,10 @@ ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 JPEG_QUALITY = 82
 
 
-class PhotoError(ValueError):
+class PhotoError(DomainError):
     """An upload that is not a usable photo; the message says why, for the uploader."""
+
+    code = "invalid_photo"
 
 
 def configure_pillow() -> None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stationfinder.core.errors import DomainError
 from stationfinder.models import ProblemReport, Station, utcnow
 from stationfinder.registry import editing
 from stationfinder.registry.editing import UNION_ADMIN, Editor, NotAllowed
@@ -43,17 +44,15 @@ ACTIONS = {
 }
 
 
-class ReportError(ValueError):
+class ReportError(DomainError):
     """A report or a triage step that was refused; nothing was written."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+    code = "invalid_report"
 
 
 class ReportNotFound(ReportError):
-    pass
+    status = 404
+    code = "not_found"
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from stationfinder.core import hours
+from stationfinder.core.errors import DomainError
 from stationfinder.core.vocabulary import AMENITY_BY_CODE, AMENITY_CODES, KIND_NAMES, STREET_NAMES
 from stationfinder.geo.areas import Areas
 from stationfinder.geo.point import Point
@@ -45,7 +46,7 @@ FIELDS = (
 )
 
 
-class RegistryError(ValueError):
+class RegistryError(DomainError):
     """A request to the registry that cannot be carried out."""
 
 

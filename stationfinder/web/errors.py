@@ -1,23 +1,30 @@
 """One error shape for the whole service, and the handlers that produce it.
 
-API clients get `{"error": {"code", "message", "field"}}` with the right status;
-browsers get a page. Routing's own 404 and 405 take the same shape.
+Any `DomainError` (core/errors.py: it carries its status, code, field and words) that a
+view lets through becomes a response here, and nowhere else: API clients get
+`{"error": {"code", "message", "field"}}` with the right status, browsers get a page,
+both in the page's language (the words are gettext msgids). Routing's own 404 and 405
+take the same shape. Open311 answers in its own spec's shape (web/open311).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
+
+from stationfinder.core.errors import DomainError
 
 log = logging.getLogger(__name__)
 
 
-class ApiError(Exception):
-    """An error that carries its HTTP status and a public message."""
+class ApiError(DomainError):
+    """A refusal made by the web layer itself (a bad parameter, an unknown id)."""
 
-    status = 400
     code = "bad_request"
 
     def __init__(
@@ -27,14 +34,16 @@ class ApiError(Exception):
         field: str | None = None,
         status: int | None = None,
         code: str | None = None,
+        params: Mapping[str, Any] | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field, code=code, params=params)
         if status is not None:
-            self.status = status
-        if code is not None:
-            self.code = code
+            self.status = status  # type: ignore[misc]  (an instance's own status)
+
+
+def public_message(exc: DomainError) -> str:
+    """The error's words in the page's language, its values filled in."""
+    return gettext(exc.template, **exc.params) if exc.params else gettext(exc.template)
 
 
 class InvalidParameter(ApiError):
@@ -59,6 +68,12 @@ def _wants_json() -> bool:
 
 
 def _respond(status: int, code: str, message: str, field: str | None = None) -> Response:
+    if request.path.startswith("/open311/"):
+        # GeoReport clients read only their spec's error document, routing's 404/405
+        # included (web/open311/documents.py).
+        from stationfinder.web.open311.documents import error_response, format_of
+
+        return error_response(status, message, format_of(request.path))
     if _wants_json():
         response = jsonify(error_body(code, message, field))
     else:
@@ -102,9 +117,9 @@ def init_app(app: Flask) -> None:
 
     text_boundary.init_app(app)
 
-    @app.errorhandler(ApiError)
-    def _api_error(exc: ApiError) -> Response:
-        return _respond(exc.status, exc.code, exc.message, exc.field)
+    @app.errorhandler(DomainError)
+    def _domain_error(exc: DomainError) -> Response:
+        return _respond(exc.status, exc.code, public_message(exc), exc.field)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:

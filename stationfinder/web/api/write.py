@@ -14,6 +14,7 @@ from typing import Any
 
 from flask import Response, jsonify, request, url_for
 
+from stationfinder.core.errors import DomainError
 from stationfinder.db import get_session
 from stationfinder.geo import crs
 from stationfinder.geo.point import CRS, Point
@@ -22,7 +23,7 @@ from stationfinder.registry import editing
 from stationfinder.registry import geojson as schemas
 from stationfinder.web.api import bp, params
 from stationfinder.web.context import current_areas
-from stationfinder.web.errors import ApiError, InvalidParameter, NotFound
+from stationfinder.web.errors import ApiError, InvalidParameter
 from stationfinder.web.staff.auth import current_staff, staff_required
 
 EDITABLE = ("name", "name_en", "kind", "street", "address", "amenities", "opening_hours", "phone")
@@ -123,16 +124,18 @@ def _answer(station: Station, status: int, warnings: list[editing.NearbyWarning]
     return response
 
 
-def _public(exc: editing.EditError) -> ApiError:
+def _public(exc: editing.EditError) -> DomainError:
+    """The refusal as the API says it: the error's own status and code, except that a
+    stale version is the If-Match precondition failing (412), as HTTP names it."""
     if isinstance(exc, editing.VersionConflict):
-        return ApiError(exc.message, status=412, code="precondition_failed", field="If-Match")
-    if isinstance(exc, editing.NotAllowed):
-        return ApiError(exc.message, status=403, code="forbidden")
-    if isinstance(exc, editing.StationNotFound):
-        return NotFound(exc.message, field="station_id")
-    if isinstance(exc, editing.InvalidStation):
-        return InvalidParameter(exc.message, field=exc.field)
-    return ApiError(exc.message, status=409, code="conflict", field=exc.field)
+        return ApiError(
+            exc.template,
+            status=412,
+            code="precondition_failed",
+            field="If-Match",
+            params=exc.params,
+        )
+    return exc
 
 
 def _staff() -> editing.Editor:

@@ -84,27 +84,18 @@ def restore_version(station_id: str) -> BaseResponse:
     staff = current_staff()
     assert staff is not None
     db = get_session()
-    try:
-        with db.begin():
-            editing.restore_version(
-                db,
-                station_id,
-                form.target.data,
-                current_areas(),
-                staff,
-                expected_version=int(form.version.data) if form.version.data.isdigit() else None,
-                reason=form.reason.data or "",
-            )
-    except editing.NotAllowed as exc:
-        raise ApiError(exc.message, status=403, code="forbidden") from None
-    except editing.StationNotFound as exc:
-        raise ApiError(exc.message, status=404, code="not_found") from None
-    except editing.VersionConflict as exc:
-        raise ApiError(
-            f"{exc.message}; reload the history and try again", status=409, code="conflict"
-        ) from None
-    except editing.EditError as exc:
-        raise ApiError(exc.message, field=exc.field) from None
+    # A refusal (no right, no such station, a newer version saved meanwhile: 409) is
+    # answered by the app's one error handler with its own status and words.
+    with db.begin():
+        editing.restore_version(
+            db,
+            station_id,
+            form.target.data,
+            current_areas(),
+            staff,
+            expected_version=int(form.version.data) if form.version.data.isdigit() else None,
+            reason=form.reason.data or "",
+        )
     flash("version_restored")
     return redirect(url_for("staff.station_history", station_id=station_id))
 

@@ -11,11 +11,11 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
+from stationfinder.core.errors import DomainError
 from stationfinder.core.vocabulary import AMENITY_BY_CODE
 from stationfinder.db import get_session
 from stationfinder.registry import editing, photos, reports
 from stationfinder.registry.editing import STREET_STAFF, UNION_ADMIN
-from stationfinder.web.errors import ApiError
 from stationfinder.web.staff import bp
 from stationfinder.web.staff.auth import current_staff, no_store, staff_required
 from stationfinder.web.staff.forms import ActionForm
@@ -33,13 +33,9 @@ def _staff() -> Any:
     return staff
 
 
-def _public(exc: Exception) -> ApiError:
-    if isinstance(exc, editing.NotAllowed):
-        return ApiError(exc.message, status=403, code="forbidden")
-    if isinstance(exc, reports.ReportNotFound | editing.StationNotFound):
-        return ApiError(str(exc), status=404, code="not_found")
-    message = getattr(exc, "message", str(exc))
-    return ApiError(message, status=409 if isinstance(exc, editing.VersionConflict) else 400)
+def _public(exc: DomainError) -> DomainError:
+    """Refusals raised as they are: each carries its status and code (core/errors.py)."""
+    return exc
 
 
 def _inbox(status: str, problem: str | None = None, code: int = 200) -> tuple[str, int]:

@@ -35,7 +35,6 @@ from stationfinder.registry import editing, photos
 from stationfinder.web import maps
 from stationfinder.web.assets import vendor_assets
 from stationfinder.web.context import current_areas
-from stationfinder.web.errors import ApiError
 from stationfinder.web.staff import bp
 from stationfinder.web.staff.auth import StaffUser, current_staff, staff_required
 from stationfinder.web.staff.forms import (
@@ -70,10 +69,10 @@ def _areas() -> Any:
 
 
 def _raise_public(exc: editing.EditError) -> None:
-    if isinstance(exc, editing.NotAllowed):
-        raise ApiError(exc.message, status=403, code="forbidden") from None
-    if isinstance(exc, editing.StationNotFound):
-        raise ApiError(exc.message, status=404, code="not_found") from None
+    """A refusal that is about the page, not a field (no right to it, no such station):
+    the app's one error handler answers it; any other is shown on the form."""
+    if isinstance(exc, editing.NotAllowed | editing.StationNotFound):
+        raise exc
 
 
 def _version(raw: str | None) -> int | None:
