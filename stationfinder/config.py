@@ -103,6 +103,22 @@ def _optional_url(value: str) -> str | None:
     return _url(value) if value.strip() else None
 
 
+def _public_base_url(value: str) -> str | None:
+    """An http(s) origin, optionally with the path the app is mounted under; no query,
+    fragment or user name. Stored without the trailing slash."""
+    from urllib.parse import urlsplit
+
+    value = value.strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an http(s) URL such as https://xiaoge.example.cn")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError("must not carry a query, fragment or user name")
+    return value.rstrip("/")
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str  # without the prefix; the Flask config key is the same name
@@ -236,6 +252,15 @@ SETTINGS: tuple[Setting, ...] = (
         lambda v: v.strip() or None,
         "Key an Open311 client must send as `api_key` to POST service requests. Unset: "
         "posting needs no key (couriers are anonymous).",
+    ),
+    Setting(
+        "PUBLIC_BASE_URL",
+        None,
+        _public_base_url,
+        "The address the public reaches the service at, e.g. `https://xiaoge.example.cn` "
+        "(with a path if mounted under one). Absolute links (Open311 discovery, photo "
+        "links, meeting calendar files) start with it, never with the request's `Host` "
+        "header. Unset: the request's host (fine on a developer's machine only).",
     ),
     Setting(
         "DATA_DIR",

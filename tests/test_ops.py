@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -139,7 +140,7 @@ def test_request_id_is_echoed_and_a_hostile_one_replaced(
         "abc-123",
         replaced.headers["X-Request-ID"],
     ]
-    assert kept.headers["X-Worker"].isdigit()
+    assert re.fullmatch(r"[0-9a-f]{12}", kept.headers["X-Worker"])  # opaque, not the pid
 
 
 def test_an_unexpected_error_is_logged_as_a_500(

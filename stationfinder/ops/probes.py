@@ -42,6 +42,18 @@ REQUEST_ID_HEADER = "X-Request-ID"
 # A request id from a proxy is kept only if it is short and plain, so that it cannot
 # forge log lines or bloat them.
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# One opaque random name per process (keyed by pid, so a forked worker gets its own):
+# X-Worker tells workers apart without telling the world their process ids.
+_WORKER_NAMES: dict[int, str] = {}
+
+
+def worker_name() -> str:
+    """This process's X-Worker value: 12 hex characters, random, stable for its life."""
+    pid = os.getpid()
+    name = _WORKER_NAMES.get(pid)
+    if name is None:
+        name = _WORKER_NAMES.setdefault(pid, uuid.uuid4().hex[:12])
+    return name
 
 
 @ops_bp.get("/healthz")
@@ -124,7 +136,7 @@ def init_request_log(app: Flask) -> None:
         response.headers[REQUEST_ID_HEADER] = request_id
         # Which worker answered: lets an operator (and tests/test_workers.py) see that
         # requests spread over the workers.
-        response.headers["X-Worker"] = str(os.getpid())
+        response.headers["X-Worker"] = worker_name()
         if request_log.isEnabledFor(logging.INFO):
             duration = (time.perf_counter() - started) * 1000 if started is not None else None
             request_log.info(

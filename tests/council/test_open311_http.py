@@ -98,7 +98,12 @@ def test_a_stock_client_posts_and_follows_a_request(server: str) -> None:
             "outside",
         ),
         (
-            {"service_code": "safety", "lat": "30.31", "long": "120.35", "description": ""},
+            {
+                "service_code": "safety",
+                "lat": "30.31",
+                "long": "120.35",
+                "description": "长" * 4001,
+            },
             400,
             "description",
         ),

@@ -42,6 +42,7 @@ from stationfinder.web.council.messages import catalogue
 from stationfinder.web.council.place_map import leaflet_urls, map_config
 from stationfinder.web.errors import error_body
 from stationfinder.web.limits import limiter
+from stationfinder.web.public_urls import external_url
 
 # Per device (the council key's hash, plus the address: see common.rate_limit_key) ...
 RAISE_LIMIT = "5 per hour;20 per day"
@@ -359,7 +360,8 @@ def meeting_calendar(meeting_id: int) -> Response:
     except council_meetings.MeetingNotFound:
         abort(404)
     body = meeting_ics(
-        meeting, url_for("council.meeting_page", meeting_id=meeting.id, _external=True)
+        # The configured public address, not the caller's Host header.
+        meeting, external_url("council.meeting_page", meeting_id=meeting.id)
     )
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = (

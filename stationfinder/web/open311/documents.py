@@ -6,10 +6,13 @@ were masked when they were stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree
+
+from flask import Response, current_app
 
 from stationfinder.council.issues import (
     CATEGORIES,
@@ -27,6 +30,11 @@ RESPONSIBLE_ZH = {
     "delivery_firm": "快递企业",
     "city_management": "城管部门",
 }
+# What XML 1.0 cannot carry at all, escaped or not: C0 controls other than tab, line feed
+# and carriage return, lone surrogates, U+FFFE and U+FFFF. Text is stored cleaned, but
+# older rows and any future field must not be able to make a document unparseable.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+FORMATS = ("json", "xml")
 # Each list element's tag in the XML form, by the root's tag.
 ITEM_TAGS = {"services": "service", "service_requests": "request", "errors": "error"}
 
@@ -55,6 +63,25 @@ def service_definition(code: str) -> dict[str, Any]:
     return {"service_code": code, "attributes": []}
 
 
+def public_description(issue: CouncilIssue) -> str | None:
+    """GeoReport's one text field, without the title said twice.
+
+    A request posted over Open311 has a title cut from its own description (or the
+    service's name when it had none), so its description alone is the text. A courier's
+    form has a title and a description; the title leads unless the description already
+    starts with it.
+    """
+    description = (issue.description or "").strip()
+    if issue.source == "open311":
+        return description or None
+    title = (issue.title or "").strip()
+    if not description:
+        return title or None
+    if not title or description.startswith(title):
+        return description
+    return f"{title}\n{description}"
+
+
 def service_request(
     issue: CouncilIssue,
     *,
@@ -73,7 +100,7 @@ def service_request(
         "status_notes": notes or (replies[-1] if replies else None),
         "service_name": category.zh if category else issue.category,
         "service_code": issue.category,
-        "description": f"{issue.title}\n{issue.description}",
+        "description": public_description(issue),
         "agency_responsible": RESPONSIBLE_ZH.get(issue.responsible or ""),
         "service_notice": decisions[-1] if decisions else None,
         "requested_datetime": w3c(issue.created_at),
@@ -90,6 +117,29 @@ def service_request(
 
 def error(code: int, description: str) -> list[dict[str, Any]]:
     return [{"code": code, "description": description}]
+
+
+def answer(root: str, value: Any, fmt: str, status: int = 200) -> Response:
+    """A GeoReport answer in the format the path asked for (JSON unless it said xml)."""
+    if fmt == "xml":
+        response = Response(to_xml(root, value), mimetype="text/xml")
+    else:
+        response = current_app.json.response(value)
+    response.status_code = status
+    response.headers["Access-Control-Allow-Origin"] = "*"  # read by any client; no cookies
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def error_response(status: int, description: str, fmt: str) -> Response:
+    """The spec's error document, `[{"code", "description"}]` or
+    `<errors><error><code/><description/></error></errors>`, with that status."""
+    return answer("errors", error(status, description), fmt, status)
+
+
+def format_of(path: str) -> str:
+    """The format a GeoReport path names by its extension: xml or (by default) json."""
+    return "xml" if path.lower().endswith(".xml") else "json"
 
 
 def to_xml(root: str, value: Any) -> bytes:
@@ -115,4 +165,5 @@ def _fill(element: ElementTree.Element, value: Any) -> None:
             else:
                 _fill(child, inner)
     elif value is not None:
-        element.text = str(value).lower() if isinstance(value, bool) else str(value)
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        element.text = _NOT_XML.sub("", text)

@@ -1,7 +1,12 @@
 """GeoReport v2 endpoints. Every answer, errors included, is in the spec's shape: errors
-are `[{"code", "description"}]` with a 4xx status, also for unknown paths and methods
-(the routes take every method and refuse the wrong ones themselves, because routing's
-own 404/405 would take the service's house error shape)."""
+are `[{"code", "description"}]` (or `<errors><error>` in XML) with their HTTP status.
+
+Each route declares only the methods it serves, so routing's own answers stay truthful:
+`HEAD` works wherever `GET` does, `OPTIONS` lists exactly what the route takes (Allow),
+and any other method is routing's 405. Routing's 404/405 (and 400s from the text
+boundary, 429s from the rate limiter, 5xx) reach the app-wide handlers in web/errors.py,
+which answer in this spec's shape for any path under /open311/.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Response, current_app, request, url_for
+from flask import Response, current_app, request
 from sqlalchemy import select
 
 from stationfinder.core.privacy import hash_device_key, is_device_key
@@ -29,12 +34,15 @@ from stationfinder.models import CouncilIssue, Station, utcnow
 from stationfinder.web.context import current_areas
 from stationfinder.web.limits import client_address, limiter
 from stationfinder.web.open311 import bp, documents
+from stationfinder.web.public_urls import external_url
 
-ALL_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-FORMATS = ("json", "xml")
 MAX_REQUESTS = 1000
 DEFAULT_DAYS = 90
 TITLE_CHARS = 30
+ADDRESS_ID_MAX = 32  # station ids are short (QT-BY-001); longer is no station
+# Raising over Open311 is limited per address like the courier's form (which allows
+# 60 a day per address whatever keys it sends): a script gains nothing by using this door.
+POST_LIMIT = "10 per hour;50 per day"
 
 
 class Open311Error(Exception):
@@ -46,32 +54,30 @@ class Open311Error(Exception):
 
 @bp.errorhandler(Open311Error)
 def _error(exc: Open311Error) -> Response:
-    fmt = request.view_args.get("fmt", "json") if request.view_args else "json"
-    return _answer("errors", documents.error(exc.status, exc.description), fmt, exc.status)
+    return documents.error_response(exc.status, exc.description, _fmt())
 
 
-def _answer(root: str, value: Any, fmt: str, status: int = 200) -> Response:
-    if fmt == "xml":
-        response = Response(documents.to_xml(root, value), mimetype="text/xml")
-    else:
-        response = current_app.json.response(value)
-    response.status_code = status
-    response.headers["Access-Control-Allow-Origin"] = "*"  # read by any client; no cookies
-    response.headers.setdefault("Cache-Control", "no-store")
+@bp.after_request
+def _cors(response: Response) -> Response:
+    # Every answer of this cookie-less API may be read by any page (OPTIONS included).
+    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
 
 
-def _check(fmt: str, *methods: str) -> None:
-    if fmt not in FORMATS:
+def _fmt() -> str:
+    fmt = (request.view_args or {}).get("fmt")
+    return fmt if fmt in documents.FORMATS else documents.format_of(request.path)
+
+
+def _check(fmt: str) -> None:
+    if fmt not in documents.FORMATS:
         raise Open311Error(404, f"format {fmt[:10]!r} is not offered; use json or xml")
-    if request.method not in methods:
-        raise Open311Error(405, f"use {' or '.join(methods)}")
 
 
-@bp.route("/discovery.<fmt>", methods=ALL_METHODS)
+@bp.get("/discovery.<fmt>")
 def discovery(fmt: str) -> Response:
-    _check(fmt, "GET")
-    base = url_for("open311.services", fmt="json", _external=True).rsplit("/", 1)[0] + "/"
+    _check(fmt)
+    base = external_url("open311.services", fmt="json").rsplit("/", 1)[0] + "/"
     document = {
         "changeset": "2026-11-24T00:00:00+08:00",
         "contact": "钱塘区总工会 小哥议事厅",
@@ -86,21 +92,21 @@ def discovery(fmt: str) -> Response:
             }
         ],
     }
-    return _answer("discovery", document, fmt)
+    return documents.answer("discovery", document, fmt)
 
 
-@bp.route("/services.<fmt>", methods=ALL_METHODS)
+@bp.get("/services.<fmt>")
 def services(fmt: str) -> Response:
-    _check(fmt, "GET")
-    return _answer("services", documents.services(), fmt)
+    _check(fmt)
+    return documents.answer("services", documents.services(), fmt)
 
 
-@bp.route("/services/<code>.<fmt>", methods=ALL_METHODS)
+@bp.get("/services/<code>.<fmt>")
 def service_definition(code: str, fmt: str) -> Response:
-    _check(fmt, "GET")
+    _check(fmt)
     if code not in CATEGORY_BY_CODE:
         raise Open311Error(404, f"no service {code[:40]!r}")
-    return _answer("service_definition", documents.service_definition(code), fmt)
+    return documents.answer("service_definition", documents.service_definition(code), fmt)
 
 
 def _document(issue: CouncilIssue) -> dict[str, Any]:
@@ -110,7 +116,7 @@ def _document(issue: CouncilIssue) -> dict[str, Any]:
     media = issue.media_url
     if issue.photo_id:
         number = council.work_order_number(issue)
-        media = url_for("council.issue_photo", number=number, _external=True)
+        media = external_url("council.issue_photo", number=number)
     return documents.service_request(
         issue,
         events=council.story(session, issue),
@@ -135,56 +141,73 @@ def _moment(name: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=council.SHANGHAI)
 
 
-@bp.route("/requests.<fmt>", methods=ALL_METHODS)
-@limiter.limit("10 per hour;50 per day", key_func=client_address, methods=["POST"])
-def requests(fmt: str) -> Response:
-    _check(fmt, "GET", "POST")
-    if request.method == "POST":
-        return _post(fmt)
-    query = select(CouncilIssue).where(
-        CouncilIssue.hidden.is_(False), CouncilIssue.status != council.MERGED
-    )
-    ids = [i for i in (request.args.get("service_request_id") or "").split(",") if i.strip()]
-    if ids:
-        found = []
-        for number in ids[:MAX_REQUESTS]:
-            try:
-                found.append(council.find_issue(get_session(), number).id)
-            except council.IssueNotFound:
-                continue
-        query = query.where(CouncilIssue.id.in_(found))
+def _public(query: Any) -> Any:
+    return query.where(CouncilIssue.hidden.is_(False), CouncilIssue.status != council.MERGED)
+
+
+def _by_numbers(raw: str) -> list[CouncilIssue]:
+    """The public requests among these work-order numbers, in the order given. The spec:
+    a service_request_id list "overrides all other arguments", so no filter applies."""
+    session = get_session()
+    wanted: dict[int, None] = {}
+    for number in raw.split(",")[:MAX_REQUESTS]:
+        try:
+            wanted[council.find_issue(session, number).id] = None
+        except council.IssueNotFound:
+            continue
+    if not wanted:
+        return []
+    found = {
+        i.id: i
+        for i in session.scalars(_public(select(CouncilIssue)).where(CouncilIssue.id.in_(wanted)))
+    }
+    return [found[i] for i in wanted if i in found]
+
+
+def _filtered() -> list[CouncilIssue]:
+    query = _public(select(CouncilIssue))
     codes = [c for c in (request.args.get("service_code") or "").split(",") if c]
     if codes:
         query = query.where(CouncilIssue.category.in_(codes))
     statuses = [s for s in (request.args.get("status") or "").split(",") if s]
     if any(s not in ("open", "closed") for s in statuses):
         raise Open311Error(400, "status must be open or closed")
-    if statuses == ["open"]:
+    if set(statuses) == {"open"}:
         query = query.where(CouncilIssue.status.in_(OPEN_STATUSES))
-    elif statuses == ["closed"]:
+    elif set(statuses) == {"closed"}:
         query = query.where(CouncilIssue.status.in_(CLOSED_STATUSES))
     start, end = _moment("start_date"), _moment("end_date")
-    if not ids and start is None and end is None:
+    if start is None and end is None:
         start = utcnow() - timedelta(days=DEFAULT_DAYS)  # the spec's default window
     if start is not None:
         query = query.where(CouncilIssue.created_at >= start)
     if end is not None:
         query = query.where(CouncilIssue.created_at <= end)
     query = query.order_by(CouncilIssue.created_at.desc()).limit(MAX_REQUESTS)
-    issues = list(get_session().scalars(query))
-    return _answer("service_requests", [_document(i) for i in issues], fmt)
+    return list(get_session().scalars(query))
 
 
-@bp.route("/requests/<number>.<fmt>", methods=ALL_METHODS)
+@bp.route("/requests.<fmt>", methods=["GET", "POST"])
+@limiter.limit(POST_LIMIT, key_func=client_address, methods=["POST"])
+def requests(fmt: str) -> Response:
+    _check(fmt)
+    if request.method == "POST":
+        return _post(fmt)
+    numbers = (request.args.get("service_request_id") or "").strip()
+    issues = _by_numbers(numbers) if numbers else _filtered()
+    return documents.answer("service_requests", [_document(i) for i in issues], fmt)
+
+
+@bp.get("/requests/<number>.<fmt>")
 def single_request(number: str, fmt: str) -> Response:
-    _check(fmt, "GET")
+    _check(fmt)
     try:
         issue = council.find_issue(get_session(), number)
     except council.IssueNotFound:
         raise Open311Error(404, f"no service request {number[:40]!r}") from None
     if issue.hidden or issue.merged_into_id is not None:
         raise Open311Error(404, f"service request {number} is not public")
-    return _answer("service_requests", [_document(issue)], fmt)
+    return documents.answer("service_requests", [_document(issue)], fmt)
 
 
 def _float(name: str) -> float | None:
@@ -206,7 +229,7 @@ def _post_point() -> Point | None:
     try:
         return Point(lon, lat)
     except ValueError as exc:
-        raise Open311Error(400, str(exc)) from None
+        raise Open311Error(400, f"lat/long: {exc}") from None
 
 
 def _check_key() -> None:
@@ -218,51 +241,63 @@ def _check_key() -> None:
         raise Open311Error(403, "api_key is missing or wrong")
 
 
+def _post_place() -> Place:
+    """lat/long, address_string or address_id (a station's id), as the spec allows."""
+    form = request.form
+    point = _post_point()
+    address = (form.get("address_string") or "").strip()
+    station_id = (form.get("address_id") or "").strip() or None
+    if point is None and not address and station_id is None:
+        raise Open311Error(
+            400, "a location is required: lat and long, address_string or address_id"
+        )
+    if station_id is not None and len(station_id) > ADDRESS_ID_MAX:
+        raise Open311Error(400, "address_id: no such station")
+    return Place(point=point, station_id=station_id, label=address[:100] or None)
+
+
 def _post(fmt: str) -> Response:
+    """Raise an issue. Its weight is a courier's browser's: one issue backed once by its
+    raiser (GeoReport has no backing or flagging; those go through the council's pages
+    and their participation rules), and the same per-address ceiling on raising."""
     _check_key()
     form = request.form
     code = form.get("service_code") or ""
     if code not in CATEGORY_BY_CODE:
         raise Open311Error(400, "service_code is missing or unknown; see services.json")
-    point = _post_point()
-    address = (form.get("address_string") or "").strip()
-    if point is None and not address:
-        raise Open311Error(400, "a location is required: lat and long, or address_string")
+    place = _post_place()
     description = form.get("description") or ""
-    if not description.strip():
-        raise Open311Error(400, "description is required")
     device = form.get("device_id") or ""
     # A client that sends a well-formed device_id can use it as the device key later.
     key = device if is_device_key(device) else None
     device_hash = hash_device_key(key, str(current_app.config["SECRET_KEY"])) if key else None
     session = get_session()
     try:
-        title = council.clean_text(description, "description", limit=council.DESCRIPTION_MAX)
+        text = council.clean_text(description, "description", limit=council.OPEN311_DESCRIPTION_MAX)
+        # GeoReport has no title: the description's start, or the service's name.
+        title = text[:TITLE_CHARS].strip() or CATEGORY_BY_CODE[code].zh
         with session.begin():
             issue = council.raise_issue(
                 session,
                 current_areas(),
-                title=title[:TITLE_CHARS] or None,
+                title=title,
                 description=description,
                 category=code,
                 # Without a key, a hash no key leads to: nothing to find under "my issues".
                 device_hash=device_hash or "open311:" + secrets.token_hex(27),
-                place=Place(point=point, label=address[:100] or None),
+                place=place,
                 phone=form.get("phone"),
                 media_url=(form.get("media_url") or "").strip() or None,
                 source="open311",
+                description_max=council.OPEN311_DESCRIPTION_MAX,
+                description_required=False,
             )
     except CouncilError as exc:
-        raise Open311Error(400, f"{exc.field or 'request'}: {exc.message}") from None
+        field = "address_id" if exc.field == "station_id" else exc.field or "request"
+        raise Open311Error(400, f"{field}: {exc.message}") from None
     reply = {
         "service_request_id": council.work_order_number(issue),
         "service_notice": "已收到，工作人员会在48小时内回复。",
         "account_id": None,
     }
-    return _answer("service_requests", [reply], fmt, 201)
-
-
-@bp.route("/", defaults={"rest": ""}, methods=ALL_METHODS)
-@bp.route("/<path:rest>", methods=ALL_METHODS)
-def unknown(rest: str) -> Response:
-    raise Open311Error(404, f"no endpoint {('/open311/v2/' + rest)[:80]!r}; see discovery.json")
+    return documents.answer("service_requests", [reply], fmt, 201)
