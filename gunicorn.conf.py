@@ -70,7 +70,7 @@ def _preload_index() -> None:
     master builds the station index once and every worker starts with it, rather than all
     of them reading the whole registry at the same moment (see `live_index.preload`).
     Without it (the embedded SQLite default, 158 stations) there is nothing to save."""
-    from stationfinder import config
+    from stationfinder import config, db
     from stationfinder.registry import live_index
 
     try:
@@ -81,7 +81,7 @@ def _preload_index() -> None:
         return
     started = time.perf_counter()
     try:
-        count = live_index.preload(url)
+        count = live_index.preload(url, db.make_engine)
     except Exception as exc:  # each worker then builds its own, and reports what is wrong
         print(f"stationfinder: index not preloaded: {exc}", file=sys.stderr, flush=True)
         return

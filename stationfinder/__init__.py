@@ -54,7 +54,8 @@ def create_app(
     from stationfinder.registry.changes import announce_commits
     from stationfinder.registry.live_index import LiveIndex
     from stationfinder.registry.photos import configure_pillow
-    from stationfinder.web import context, errors, i18n, limits, security
+    from stationfinder.web import auth as staff_auth
+    from stationfinder.web import context, errors, i18n, limits, security, text_boundary
     from stationfinder.web.api import bp as api_bp
     from stationfinder.web.application import StationFinderFlask
     from stationfinder.web.assets import bp as assets_bp
@@ -62,7 +63,6 @@ def create_app(
     from stationfinder.web.couriers import bp as web_bp
     from stationfinder.web.couriers.reports import report_bp
     from stationfinder.web.open311 import bp as open311_bp
-    from stationfinder.web.staff import auth as staff_auth
     from stationfinder.web.staff import bp as staff_bp
     from stationfinder.web.staff.stations import photos_bp
 
@@ -122,6 +122,7 @@ def create_app(
 
     database = db.init_app(app, app.config["DATABASE_URL"])
     errors.init_app(app)
+    text_boundary.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     limits.init_app(app)
@@ -135,7 +136,7 @@ def create_app(
     app.register_blueprint(open311_bp)
     app.register_blueprint(photos_bp)
     security.init_csrf(app)
-    staff_auth.login_manager_setup(app)
+    staff_auth.init_app(app)
     configure_pillow()
     ops.init_app(app)
     from stationfinder import cli

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +29,7 @@ from shapely.ops import polylabel
 
 from stationfinder.geo.areas import DISTRICT_NAME, Areas
 from stationfinder.geo.point import Point
-from stationfinder.models import Station
-from stationfinder.registry.geojson import ROUTE_FACTOR
+from stationfinder.geo.travel import ROUTE_FACTOR
 
 MINUTES = 15
 MODES = ("walk", "ride")
@@ -90,10 +89,6 @@ class Coverage:
 def reach_metres(speed_kmh: float, minutes: float = MINUTES) -> float:
     """How far from a station (straight line) one gets along streets in `minutes`."""
     return speed_kmh * 1000 / 60 * minutes / ROUTE_FACTOR
-
-
-def sites_of(stations: Iterable[Station]) -> list[Site]:
-    return [Site(s.id, Point(s.lon, s.lat), s.street) for s in stations if s.active]
 
 
 class _Projection:

@@ -8,7 +8,6 @@ system their app expects.
 from __future__ import annotations
 
 import json
-import math
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -16,8 +15,6 @@ from urllib.parse import quote, urlencode
 from stationfinder.geo import crs
 from stationfinder.geo.point import CRS, Point
 from stationfinder.models import Station
-
-ROUTE_FACTOR = 1.3  # streets are longer than the straight line; a typical urban detour
 
 
 def station_properties(station: Station) -> dict[str, Any]:
@@ -103,11 +100,6 @@ def feature_collection(features: list[dict[str, Any]], **members: Any) -> dict[s
 
 def _iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment is not None else None
-
-
-def minutes(distance_m: float, speed_kmh: float) -> int:
-    """Whole minutes to cover a straight-line distance along streets, at least 1."""
-    return max(1, math.ceil(distance_m * ROUTE_FACTOR / (speed_kmh * 1000 / 60)))
 
 
 def with_gcj02(feature: dict[str, Any]) -> dict[str, Any]:

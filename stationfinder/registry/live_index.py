@@ -22,10 +22,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Engine, Text, cast, select
 from sqlalchemy.orm import Session
 
-from stationfinder.db import make_engine
 from stationfinder.geo.index import StationIndex, StationTable
 from stationfinder.models import Station
 from stationfinder.registry import geojson as schemas
@@ -121,7 +120,7 @@ class IndexSnapshot:
 _preloaded: dict[str, tuple[int, StationIndex]] = {}
 
 
-def preload(database_url: str) -> int:
+def preload(database_url: str, make_engine: Callable[[str], Engine]) -> int:
     """Build the index in gunicorn's master, before it forks the workers.
 
     Each worker then starts with it (shared copy-on-write: NumPy's arrays are not touched
@@ -130,7 +129,7 @@ def preload(database_url: str) -> int:
     ready, one build ~3.5 s. The engine is disposed before this returns, so no database
     connection crosses the fork. A worker whose registry has moved on since (a later
     edit, or a worker replaced hours later) builds its own, as before. Returns the
-    number of stations.
+    number of stations. `make_engine` is db.make_engine (the app's engine settings).
     """
     engine = make_engine(database_url)
     try:

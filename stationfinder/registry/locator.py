@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from stationfinder.core import hours
+from stationfinder.geo import travel
 from stationfinder.geo.index import Hit
 from stationfinder.geo.point import Point
 from stationfinder.registry import geojson as schemas
@@ -118,8 +119,8 @@ def nearest_stations(
         gcj02, navigation = _links(properties["name"], lon, lat)
         properties.update(
             distance_m=round(hit.distance_m, 1),
-            walk_min=schemas.minutes(hit.distance_m, walk_kmh),
-            ride_min=schemas.minutes(hit.distance_m, ride_kmh),
+            walk_min=travel.minutes(hit.distance_m, walk_kmh),
+            ride_min=travel.minutes(hit.distance_m, ride_kmh),
             open_now=state.open,
             next_change=state.next_change.isoformat() if state.next_change else None,
             coordinates_gcj02=gcj02,
@@ -156,8 +157,8 @@ def nearest_stations_json(
             schemas.located_feature(
                 head,
                 distance_m=hit.distance_m,
-                walk_min=schemas.minutes(hit.distance_m, walk_kmh),
-                ride_min=schemas.minutes(hit.distance_m, ride_kmh),
+                walk_min=travel.minutes(hit.distance_m, walk_kmh),
+                ride_min=travel.minutes(hit.distance_m, ride_kmh),
                 open_now=state.open,
                 next_change=state.next_change,
             )

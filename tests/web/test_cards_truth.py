@@ -10,9 +10,9 @@ from pathlib import Path
 from flask import Flask
 
 from stationfinder.db import get_db
+from stationfinder.geo.travel import minutes
 from stationfinder.models import Station
 from stationfinder.registry import stations as registry
-from stationfinder.registry.geojson import minutes
 from stationfinder.web.couriers.present import distance_text
 from stationfinder.web.messages import MESSAGES
 

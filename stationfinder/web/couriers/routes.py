@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, abort, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from stationfinder.core import hours
 from stationfinder.core.clock import SHANGHAI
 from stationfinder.core.vocabulary import AMENITIES, AMENITY_CODES, KIND_NAMES, KINDS, STREETS
 from stationfinder.db import get_session
+from stationfinder.geo import travel
 from stationfinder.geo.gazetteer import Place
 from stationfinder.geo.point import Point
 from stationfinder.registry import geojson as schemas
@@ -42,7 +44,7 @@ NEAREST_K = 10
 
 @bp.context_processor
 def _context() -> dict[str, object]:
-    return {**template_context(), "asset_url": asset_url}
+    return {**template_context(), "asset_url": asset_url, "courier_chrome": True}
 
 
 @bp.after_request
@@ -85,7 +87,7 @@ def _page_config(lang: str) -> dict[str, Any]:
         "k": NEAREST_K,
         "walkKmh": config["WALK_SPEED_KMH"],
         "rideKmh": config["RIDE_SPEED_KMH"],
-        "routeFactor": schemas.ROUTE_FACTOR,
+        "routeFactor": travel.ROUTE_FACTOR,
         "urls": {
             "nearest": url_for("api.nearest"),
             "stations": url_for("api.list_stations"),
@@ -150,16 +152,22 @@ def nearest_page() -> tuple[str, int]:
     lon = params.number(args, "lon", low=-180, high=180)
     near: Place | None = None
     if lat is not None and lon is not None:
-        near = Place(t["you_are_here"], None, "point", None, Point(lon, lat))
+        near = Place(gettext("You are here"), None, "point", None, Point(lon, lat))
     elif place_query:
         found = search_places(place_query) or _geocoded(place_query)
         if not found:
-            return _locator(problem=t["place_not_found"].format(place=place_query), form=form)
+            return _locator(
+                problem=gettext(
+                    "No place called “%(place)s”. Try one below or pick a subdistrict.",
+                    place=place_query,
+                ),
+                form=form,
+            )
         near = found[0]
     elif street:
         near = next((p for p in street_places() if p.name == street), None)
     if near is None:
-        return _locator(problem=t["need_place"], form=form)
+        return _locator(problem=gettext("Type a place or pick a subdistrict."), form=form)
     config = current_app.config
     now = _now()
     features = nearest_stations(
@@ -215,9 +223,9 @@ def station(station_id: str) -> tuple[str, int]:
     row = registry.get_station(get_session(), station_id)
     t = messages()
     if row is None:
-        abort(404, description=f"{t['app_name']}: {station_id}")
+        abort(404, description=f"{gettext('Courier rest stations')}: {station_id}")
     if not row.active:
-        abort(410, description=t["retired"])
+        abort(410, description=gettext("This station has closed"))
     lang = current_lang()
     now = _now()
     state = hours.state_at(row.opening_hours, now)

@@ -25,9 +25,9 @@ from stationfinder.geo.point import Point
 from stationfinder.registry import stations as registry
 from stationfinder.web import maps
 from stationfinder.web.assets import vendor_assets
+from stationfinder.web.auth import staff_required
 from stationfinder.web.context import current_areas
-from stationfinder.web.staff import bp
-from stationfinder.web.staff.auth import no_store, staff_required
+from stationfinder.web.staff import bp, no_store
 
 SIMPLIFY_DEGREES = 0.00005  # about 5 m: invisible at district zoom, a fraction of the bytes
 # The map's own words (tooltips and layer names are data for Leaflet, not template text).
@@ -41,7 +41,7 @@ def _report() -> coverage.Coverage:
     config = current_app.config
     return coverage.coverage(
         current_areas(),
-        coverage.sites_of(stations),
+        [coverage.Site(s.id, Point(s.lon, s.lat), s.street) for s in stations if s.active],
         walk_kmh=config["WALK_SPEED_KMH"],
         ride_kmh=config["RIDE_SPEED_KMH"],
     )
