@@ -16,9 +16,3 @@ def local_now() -> datetime:
     """Now, in Shanghai time (aware)."""
     return datetime.now(UTC).astimezone(SHANGHAI)
 
-
-def to_local(moment: datetime) -> datetime:
-    """A moment in Shanghai time; a naive one is taken as UTC, as the database stores it."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(SHANGHAI)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -501,9 +501,3 @@ def my_issues(session: Session, device_hash: str) -> tuple[list[CouncilIssue], l
         )
     )
     return raised, backed
-
-
-def issues_by_id(session: Session, ids: Sequence[int]) -> dict[int, CouncilIssue]:
-    if not ids:
-        return {}
-    return {i.id: i for i in session.scalars(select(CouncilIssue).where(CouncilIssue.id.in_(ids)))}

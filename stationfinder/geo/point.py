@@ -28,7 +28,3 @@ class Point:
             raise ValueError(f"longitude {self.lon} is outside -180..180")
         if not -90.0 <= self.lat <= 90.0:
             raise ValueError(f"latitude {self.lat} is outside -90..90")
-
-    def as_lonlat(self) -> list[float]:
-        """GeoJSON order (RFC 7946): [longitude, latitude]."""
-        return [self.lon, self.lat]

@@ -75,15 +75,6 @@ class VendorAssets:
     cluster_css: str
     cluster_default_css: str
 
-    def urls(self) -> tuple[str, ...]:
-        return (
-            self.leaflet_js,
-            self.leaflet_css,
-            self.cluster_js,
-            self.cluster_css,
-            self.cluster_default_css,
-        )
-
 
 @dataclass(frozen=True, slots=True)
 class MapParts:
