@@ -297,6 +297,7 @@ STATION_FIELDS: tuple[StationField, ...] = (
         max_length=500,
         header_zh="停用原因",
         imported=True,
+        geojson="retired_reason",  # in the registry's export, not the public API
     ),
     StationField("photo_id", FieldType.TEXT, N_("Photo"), nullable=True, max_length=32),
     StationField(

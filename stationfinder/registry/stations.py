@@ -21,29 +21,19 @@ from sqlalchemy.orm import Session
 
 from stationfinder.core import hours
 from stationfinder.core.errors import DomainError
-from stationfinder.core.vocabulary import AMENITY_BY_CODE, AMENITY_CODES, KIND_NAMES, STREET_NAMES
+from stationfinder.core.text import N_
 from stationfinder.geo.areas import Areas
 from stationfinder.geo.point import Point
 from stationfinder.models import RegistryState, Station, StationRevision, utcnow
+from stationfinder.registry import fields
 from stationfinder.registry.changes import mark_changed
+from stationfinder.registry.fields import StationField
 
-ID_PATTERN = re.compile(r"^[A-Z][A-Z0-9]{1,7}(-[A-Z0-9]{1,8}){1,3}$")
-PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 \-]{4,28}[0-9]$")
+ID_PATTERN = re.compile(fields.ID_PATTERN)
+PHONE_PATTERN = re.compile(fields.PHONE_PATTERN)
 COORDINATE_DECIMALS = 7  # about 1 cm: more would be noise, less would move stations
-FIELDS = (
-    "name",
-    "name_en",
-    "kind",
-    "street",
-    "address",
-    "lon",
-    "lat",
-    "amenities",
-    "opening_hours",
-    "phone",
-    "active",
-    "retired_reason",
-)
+FIELDS = fields.LOADED  # what a file sets, in column order (the id aside)
+_F = fields.BY_NAME
 
 
 class RegistryError(DomainError):
@@ -82,6 +72,7 @@ class Problem:
     where: str  # "feature 12 (QT-BY-001)" or "file"
     field: str | None
     message: str
+    code: str | None = None  # FieldError.code when validation refused the value
 
     def __str__(self) -> str:
         target = f"{self.where}, {self.field}" if self.field else self.where
@@ -104,134 +95,175 @@ class LoadReport:
 # --- validation -------------------------------------------------------------------
 
 
-def _clean_text(value: Any, field_name: str, *, required: bool, max_len: int) -> str | None:
+class FieldError(Exception):
+    """One refused value: which `field`, a stable `code` (what kind of refusal), and the
+    English `message`, written as a gettext msgid (`template`) with its `params`, so the
+    web layer can say it in the reader's language without matching substrings."""
+
+    def __init__(self, field_name: str, code: str, template: str, **params: Any) -> None:
+        self.field = field_name
+        self.code = code
+        self.template = template
+        self.params = params
+        self.message = template % params if params else template
+        super().__init__(self.message)
+
+
+_FieldError = FieldError  # the name registry.editing imports
+
+
+def _clean_text(value: Any, spec: StationField, *, required: bool | None = None) -> str | None:
+    """Text as the declaration of `spec` allows it: trimmed, NFC, no control characters,
+    at most its max_length; None when blank (refused when required)."""
+    name = spec.name
     if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise _FieldError(field_name, "is required")
+        if spec.required if required is None else required:
+            raise FieldError(name, "required", N_("is required"))
         return None
     if not isinstance(value, str):
-        raise _FieldError(field_name, "must be text")
+        raise FieldError(name, "not_text", N_("must be text"))
     value = unicodedata.normalize("NFC", value.strip())
     if any(unicodedata.category(ch) in {"Cc", "Cf"} for ch in value):
-        raise _FieldError(field_name, "must not contain control characters")
-    if len(value) > max_len:
-        raise _FieldError(field_name, f"is longer than {max_len} characters")
+        raise FieldError(name, "control_characters", N_("must not contain control characters"))
+    if spec.max_length is not None and len(value) > spec.max_length:
+        raise FieldError(
+            name,
+            "too_long",
+            N_("is longer than %(max_length)s characters"),
+            max_length=spec.max_length,
+        )
     return value
 
 
-class _FieldError(Exception):
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field_name
-        self.message = message
-
-
-def _coordinate(value: Any, field_name: str, low: float, high: float) -> float:
+def _coordinate(value: Any, spec: StationField) -> float:
+    name = spec.name
+    low, high = spec.minimum, spec.maximum
+    assert low is not None and high is not None, f"{name} is declared without a range"
     if isinstance(value, bool) or not isinstance(value, int | float | str):
-        raise _FieldError(field_name, "must be a number")
+        raise FieldError(name, "not_a_number", N_("must be a number"))
     try:
         number = float(value)
     except ValueError:
-        raise _FieldError(field_name, f"{value!r} is not a number") from None
+        raise FieldError(
+            name, "not_a_number", N_("%(value)s is not a number"), value=repr(value)
+        ) from None
     if not math.isfinite(number) or not low <= number <= high:
-        raise _FieldError(field_name, f"{value} is outside {low:g}..{high:g}")
+        raise FieldError(
+            name,
+            "out_of_range",
+            N_("%(value)s is outside %(minimum)s..%(maximum)s"),
+            value=str(value),
+            minimum=f"{low:g}",
+            maximum=f"{high:g}",
+        )
     return round(number, COORDINATE_DECIMALS)
 
 
 def _amenities(value: Any) -> tuple[str, ...]:
+    allowed = _F["amenities"].choices or ()
     if value is None:
         return ()
     if isinstance(value, str):
         value = [part for part in re.split(r"[;,，、；|\s]+", value) if part]
     if not isinstance(value, list | tuple):
-        raise _FieldError("amenities", "must be a list of amenity codes")
+        raise FieldError("amenities", "not_a_list", N_("must be a list of amenity codes"))
     codes = set()
     for code in value:
-        if not isinstance(code, str) or code not in AMENITY_BY_CODE:
-            raise _FieldError("amenities", f"unknown amenity code {code!r}")
+        if not isinstance(code, str) or code not in allowed:
+            raise FieldError(
+                "amenities",
+                "unknown_amenity",
+                N_("unknown amenity code %(value)s"),
+                value=repr(code),
+            )
         codes.add(code)
-    return tuple(c for c in AMENITY_CODES if c in codes)
+    return tuple(c for c in allowed if c in codes)
 
 
 def validate_station(raw: Mapping[str, Any], areas: Areas) -> StationData:
-    """Check one station's values; raise _FieldError for the first bad one."""
+    """Check one station's values against the declaration (registry.fields); raise
+    FieldError for the first bad one."""
     station_id = raw.get("id")
     if not isinstance(station_id, str) or not ID_PATTERN.match(station_id):
-        raise _FieldError("id", f"{station_id!r} is not a station id like QT-BY-001")
-    lon = _coordinate(raw.get("lon"), "lon", -180.0, 180.0)
-    lat = _coordinate(raw.get("lat"), "lat", -90.0, 90.0)
+        raise FieldError(
+            "id",
+            "invalid_id",
+            N_("%(value)s is not a station id like QT-BY-001"),
+            value=repr(station_id),
+        )
+    # The pattern alone admits 35 characters; the column holds the declared length.
+    _clean_text(station_id, _F["id"])
+    lon = _coordinate(raw.get("lon"), _F["lon"])
+    lat = _coordinate(raw.get("lat"), _F["lat"])
     point = Point(lon, lat)
     if not areas.in_district(point):
-        raise _FieldError("geometry", f"point ({lon}, {lat}) lies outside the district")
+        raise FieldError(
+            "geometry",
+            "outside_district",
+            N_("point (%(lon)s, %(lat)s) lies outside the district"),
+            lon=lon,
+            lat=lat,
+        )
     located = areas.street_at(point)
-    street = _clean_text(raw.get("street"), "street", required=False, max_len=20)
+    street = _clean_text(raw.get("street"), _F["street"])
     if street is None:
         street = located
-    elif street not in STREET_NAMES:
-        raise _FieldError("street", f"unknown subdistrict {street!r}")
+    elif street not in (_F["street"].choices or ()):
+        raise FieldError(
+            "street", "unknown_street", N_("unknown subdistrict %(value)s"), value=repr(street)
+        )
     elif street != located:
-        raise _FieldError("street", f"point ({lon}, {lat}) lies in {located}, not in {street}")
-    kind = _clean_text(raw.get("kind"), "kind", required=True, max_len=40)
-    if kind not in KIND_NAMES:
-        raise _FieldError("kind", f"unknown kind {kind!r}; one of {', '.join(KIND_NAMES)}")
-    opening = _clean_text(raw.get("opening_hours"), "opening_hours", required=False, max_len=255)
+        raise FieldError(
+            "street",
+            "street_mismatch",
+            N_("point (%(lon)s, %(lat)s) lies in %(located)s, not in %(street)s"),
+            lon=lon,
+            lat=lat,
+            located=located,
+            street=street,
+        )
+    kinds = _F["kind"].choices or ()
+    kind = _clean_text(raw.get("kind"), _F["kind"])
+    if kind not in kinds:
+        raise FieldError(
+            "kind",
+            "unknown_kind",
+            N_("unknown kind %(value)s; one of %(choices)s"),
+            value=repr(kind),
+            choices=", ".join(kinds),
+        )
+    opening = _clean_text(raw.get("opening_hours"), _F["opening_hours"])
     if opening is not None and (problem := hours.validate(opening)) is not None:
-        raise _FieldError("opening_hours", problem)
-    phone = _clean_text(raw.get("phone"), "phone", required=False, max_len=30)
+        raise FieldError("opening_hours", "invalid_opening_hours", "%(problem)s", problem=problem)
+    phone = _clean_text(raw.get("phone"), _F["phone"])
     if phone is not None and not PHONE_PATTERN.match(phone):
-        raise _FieldError("phone", f"{phone!r} is not a phone number")
+        raise FieldError(
+            "phone", "invalid_phone", N_("%(value)s is not a phone number"), value=repr(phone)
+        )
     active = raw.get("active", True)
     if not isinstance(active, bool):
-        raise _FieldError("active", "must be true or false")
+        raise FieldError("active", "not_boolean", N_("must be true or false"))
     return StationData(
         id=station_id,
-        name=_clean_text(raw.get("name"), "name", required=True, max_len=100) or "",
-        name_en=_clean_text(raw.get("name_en"), "name_en", required=False, max_len=100),
+        name=_clean_text(raw.get("name"), _F["name"]) or "",
+        name_en=_clean_text(raw.get("name_en"), _F["name_en"]),
         kind=kind,
         street=street or "",
-        address=_clean_text(raw.get("address"), "address", required=False, max_len=200) or "",
+        address=_clean_text(raw.get("address"), _F["address"]) or "",
         lon=lon,
         lat=lat,
         amenities=_amenities(raw.get("amenities")),
         opening_hours=opening,
         phone=phone,
         active=active,
-        retired_reason=_clean_text(
-            raw.get("retired_reason"), "retired_reason", required=False, max_len=500
-        ),
+        retired_reason=_clean_text(raw.get("retired_reason"), _F["retired_reason"]),
     )
 
 
 # --- reading files ----------------------------------------------------------------
 
-CSV_HEADERS: dict[str, str] = {
-    "id": "id",
-    "编号": "id",
-    "name": "name",
-    "名称": "name",
-    "name_en": "name_en",
-    "英文名称": "name_en",
-    "kind": "kind",
-    "类型": "kind",
-    "street": "street",
-    "街道": "street",
-    "address": "address",
-    "地址": "address",
-    "lon": "lon",
-    "经度": "lon",
-    "lat": "lat",
-    "纬度": "lat",
-    "amenities": "amenities",
-    "设施": "amenities",
-    "opening_hours": "opening_hours",
-    "开放时间": "opening_hours",
-    "phone": "phone",
-    "电话": "phone",
-    "active": "active",
-    "在用": "active",
-    "retired_reason": "retired_reason",
-    "停用原因": "retired_reason",
-}
+# Chinese or English, as an export writes them (registry.fields declares each column's).
+CSV_HEADERS: dict[str, str] = fields.HEADERS
 
 
 def read_geojson(data: bytes | str) -> list[dict[str, Any]]:
@@ -289,11 +321,11 @@ def validate_rows(
             continue
         try:
             station = validate_station(row, areas)
-        except _FieldError as exc:
-            problems.append(Problem(label, exc.field, exc.message))
+        except FieldError as exc:
+            problems.append(Problem(label, exc.field, exc.message, exc.code))
             continue
         if station.id in seen:
-            problems.append(Problem(label, "id", f"duplicate id {station.id}"))
+            problems.append(Problem(label, "id", f"duplicate id {station.id}", "duplicate_id"))
             continue
         seen.add(station.id)
         stations.append(station)
@@ -473,23 +505,25 @@ def get_station(session: Session, station_id: str) -> Station | None:
     return session.get(Station, station_id)
 
 
+# A file's properties: every imported field the geometry and the feature id do not carry.
+_RETIREMENT = tuple(_F[name] for name in ("active", "retired_reason"))
+_EXPORTED = tuple(
+    f
+    for f in fields.STATION_FIELDS
+    if f.imported and f.geojson is not None and f not in _RETIREMENT
+)
+
+
 def export_geojson(stations: Iterable[Station]) -> str:
     """The registry as RFC 7946 GeoJSON; the same registry always gives the same bytes."""
     features = []
     for station in sorted(stations, key=lambda s: s.id):
         properties: dict[str, Any] = {
-            "name": station.name,
-            "name_en": station.name_en,
-            "kind": station.kind,
-            "street": station.street,
-            "address": station.address,
-            "amenities": list(station.amenities or []),
-            "opening_hours": station.opening_hours,
-            "phone": station.phone,
+            f.geojson: f.to_json(getattr(station, f.name)) for f in _EXPORTED
         }
-        if not station.active:
-            properties["active"] = False
-            properties["retired_reason"] = station.retired_reason
+        if not station.active:  # the seed's stations are all in use and say nothing of it
+            for f in _RETIREMENT:
+                properties[f.geojson] = f.to_json(getattr(station, f.name))
         features.append(
             {
                 "type": "Feature",
