@@ -18,6 +18,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from stationfinder.core.errors import DomainError
+from stationfinder.core.text import N_
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,23 @@ def _wants_json() -> bool:
     return best == "application/json"
 
 
+# Form fields that are machinery, not what a person typed.
+_NOT_TYPED = {"csrf_token", "device_key", "version", "lat", "lon", "next", "lang"}
+
+
+def _typed_text() -> list[str]:
+    """What a person typed into the form this failed request carried, to show it back:
+    a refusal that the view could not turn into a form message (the database down, the
+    disk full) must not throw a courier's words away."""
+    if request.method != "POST" or not request.form:
+        return []
+    return [
+        value
+        for key, value in request.form.items(multi=True)
+        if key not in _NOT_TYPED and len(value.strip()) >= 2
+    ]
+
+
 def _respond(status: int, code: str, message: str, field: str | None = None) -> Response:
     if request.path.startswith("/open311/"):
         # GeoReport clients read only their spec's error document, routing's 404/405
@@ -78,19 +96,16 @@ def _respond(status: int, code: str, message: str, field: str | None = None) -> 
         response = jsonify(error_body(code, message, field))
     else:
         response = Response(
-            render_template("error.html", status=status, message=message), mimetype="text/html"
+            render_template("error.html", status=status, message=message, kept=_typed_text()),
+            mimetype="text/html",
         )
     response.status_code = status
     return response
 
 
-DB_DOWN_MESSAGE = (
-    "数据库暂时无法连接，请稍后再试；这次没有保存任何内容。"
-    " The database is unavailable; nothing was saved, try again shortly."
-)
-DISK_FULL_MESSAGE = (
-    "服务器磁盘已满，这次没有保存；请稍后再试，并把填写的内容留着。"
-    " The server's disk is full; nothing was saved."
+DB_DOWN_MESSAGE = N_("The database is unavailable; nothing was saved. Try again shortly.")
+DISK_FULL_MESSAGE = N_(
+    "The server's disk is full; nothing was saved. Try again later, and keep what you typed."
 )
 RETRY_AFTER_SECONDS = "30"
 
@@ -101,11 +116,11 @@ def _database_error(exc: Exception) -> Response | None:
 
     text = str(getattr(exc, "orig", exc) or exc).lower()
     if "database or disk is full" in text or "no space left" in text:
-        response = _respond(507, "disk_full", DISK_FULL_MESSAGE)
+        response = _respond(507, "disk_full", gettext(DISK_FULL_MESSAGE))
     elif isinstance(exc, OperationalError) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     ):
-        response = _respond(503, "database_unavailable", DB_DOWN_MESSAGE)
+        response = _respond(503, "database_unavailable", gettext(DB_DOWN_MESSAGE))
     else:
         return None
     response.headers["Retry-After"] = RETRY_AFTER_SECONDS
@@ -113,10 +128,6 @@ def _database_error(exc: Exception) -> Response | None:
 
 
 def init_app(app: Flask) -> None:
-    from stationfinder.web import text_boundary
-
-    text_boundary.init_app(app)
-
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> Response:
         return _respond(exc.status, exc.code, public_message(exc), exc.field)
@@ -136,7 +147,9 @@ def init_app(app: Flask) -> None:
             log.error("database error on %s %s: %s", request.method, request.path, exc)
             return database
         if isinstance(exc, RecursionError):
-            return _respond(400, "too_deep", "请求嵌套太深。 The request is nested too deeply.")
+            return _respond(400, "too_deep", gettext("The request is nested too deeply."))
         # The request's session is rolled back in teardown, so nothing half-written stays.
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return _respond(500, "internal_error", "The server had a problem; nothing was saved.")
+        return _respond(
+            500, "internal_error", gettext("The server had a problem; nothing was saved.")
+        )

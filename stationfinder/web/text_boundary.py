@@ -1,8 +1,11 @@
 """One boundary for hostile text: every request's form, query and JSON values are checked here.
 
-A NUL byte or another C0 control character (tab, newline and carriage return
-are allowed) is refused with a 400 before any view sees it, so it can never be
-stored (PostgreSQL refuses NUL with a 500, Open311 XML would not be well-formed).
+A NUL byte or another C0 control character (tab, newline and carriage return are
+allowed) never reaches a view, so it can never be stored (PostgreSQL refuses NUL with a
+500, Open311 XML would not be well-formed). In the query string, a JSON body and the
+API's and Open311's forms it is refused with a 400. In a form a person filled in on one
+of our pages it is stripped instead, so the view sees the text without the invisible
+characters and what the courier typed is kept (a refusal would throw it away).
 JSON nested deeper than MAX_JSON_DEPTH is refused with a 400 too.
 """
 
@@ -13,22 +16,28 @@ import re
 from typing import Any
 
 from flask import Flask, request
+from werkzeug.datastructures import ImmutableMultiDict
 
+from stationfinder.core.text import N_
 from stationfinder.web.errors import ApiError
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_JSON_DEPTH = 32
 
-CONTROL_MESSAGE = (
-    "输入里有不可见的控制字符（如 NUL），请删除后再提交。"
-    " Input contains control characters; remove them and resend."
+CONTROL_MESSAGE = N_(
+    "The input contains invisible control characters (such as NUL); remove them and send again."
 )
-DEPTH_MESSAGE = "JSON 嵌套太深。 JSON is nested too deeply."
-JSON_MESSAGE = "请求体不是有效的 JSON。 The request body is not valid JSON."
+DEPTH_MESSAGE = N_("The JSON is nested too deeply.")
+JSON_MESSAGE = N_("The request body is not valid JSON.")
+MACHINE_PREFIXES = ("/api/", "/open311/")  # clients that get a 400, not a cleaned form
 
 
 def has_control(text: str) -> bool:
     return bool(_CONTROL.search(text))
+
+
+def strip_control(text: str) -> str:
+    return _CONTROL.sub("", text)
 
 
 def _depth_ok(value: Any, depth: int = 0) -> bool:
@@ -99,9 +108,15 @@ def check_request() -> None:
             if has_control(text):
                 raise ApiError(CONTROL_MESSAGE, field=key, code="control_character")
         return
-    for key, text in request.form.items(multi=True):
-        if has_control(key) or has_control(text):
-            raise ApiError(CONTROL_MESSAGE, field=key, code="control_character")
+    form = request.form
+    dirty = [key for key, text in form.items(multi=True) if has_control(key) or has_control(text)]
+    if not dirty:
+        return
+    if request.path.startswith(MACHINE_PREFIXES):
+        raise ApiError(CONTROL_MESSAGE, field=dirty[0], code="control_character")
+    request.form = ImmutableMultiDict(  # type: ignore[misc]
+        [(strip_control(key), strip_control(text)) for key, text in form.items(multi=True)]
+    )
     # Upload file names are checked by the views that take them (a form message that
     # keeps the page), never stored as given.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,10 +25,23 @@ def test_control_character_in_api_json_is_400(client, prefix, bad):
     assert response.get_json()["error"]["code"] == "control_character"
 
 
-def test_nul_in_council_form_is_400_with_chinese_page(client):
-    response = client.post("/council/new", data={"title": "厕所\x00坏了", "body": "x"})
+def test_nul_in_a_courier_form_is_stripped_and_the_text_kept(client):
+    """A courier's form is never thrown away for an invisible character: the NUL goes,
+    the words stay on the form (here refused for its missing category)."""
+    response = client.post(
+        "/council/new", data={"title": "厕所\x00坏了", "description": "冲水\x07按钮坏了两天"}
+    )
+    page = response.get_data(as_text=True)
     assert response.status_code == 400
-    assert "控制字符" in response.get_data(as_text=True)
+    assert "厕所坏了" in page and "冲水按钮坏了两天" in page
+    assert "\x00" not in page and "\x07" not in page
+
+
+def test_control_character_in_an_open311_form_is_400(client):
+    response = client.post(
+        "/open311/v2/requests.json", data={"service_code": "toilet", "description": "a\x00b"}
+    )
+    assert response.status_code == 400
 
 
 def test_nul_in_query_is_400(client):
@@ -76,6 +91,35 @@ def test_disk_full_is_507_chinese(app, monkeypatch):
     response = app.test_client().get("/council", headers={"Accept": "text/html"})
     assert response.status_code == 507
     assert "磁盘已满" in response.get_data(as_text=True)
+
+
+def test_disk_full_while_posting_shows_back_what_the_courier_typed(app, monkeypatch):
+    client = app.test_client()
+    page = client.get("/council/new").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    typed = {"title": "遮雨棚漏水", "description": "下雨天座位全湿，没法休息"}
+    form = {
+        **typed,
+        "csrf_token": token.group(1) if token else "",
+        "device_key": "a1" * 32,
+        "category": "rest_facilities",
+        "lon": "120.35",
+        "lat": "30.31",
+        "confirmed": "1",
+    }
+    engine = get_db(app).engine
+
+    def full(*args, **kwargs):
+        raise OperationalError("INSERT", {}, Exception("database or disk is full"))
+
+    monkeypatch.setattr(engine, "connect", full)
+    monkeypatch.setattr(engine, "raw_connection", full)
+    response = client.post("/council/new", data=form, headers={"Accept": "text/html"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 507
+    assert 'data-testid="kept-input"' in page
+    assert typed["title"] in page and typed["description"] in page
+    assert form["device_key"] not in page  # machinery is not shown back
 
 
 @pytest.mark.parametrize(
