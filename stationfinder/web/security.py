@@ -13,6 +13,7 @@ templates use classes, not `style="..."` attributes.
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from flask import Flask, Response, current_app, g, request
 from stationfinder.web.errors import InvalidParameter
 
 NONCE_PLACEHOLDER = "{nonce}"
+HSTS = "max-age=31536000"  # a year; no includeSubDomains: other hosts of the domain are not ours
 
 
 def tile_sources(tile_url: str, subdomains: str) -> list[str]:
@@ -90,6 +92,11 @@ def _set_headers(response: Response) -> Response:
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    if request.is_secure:
+        # Only over HTTPS (RFC 6797 §7.2: a browser ignores it over plain HTTP, and a
+        # development server on http://localhost must stay reachable). Behind a proxy,
+        # X-Forwarded-Proto makes a request secure only with STATIONFINDER_TRUSTED_PROXIES.
+        headers.setdefault("Strict-Transport-Security", HSTS)
     return response
 
 
@@ -118,7 +125,33 @@ def init_csrf(app: Flask) -> None:
     csrf.exempt("stationfinder.web.couriers.confirm.confirm")
 
 
+class DropQueryStrings(logging.Filter):
+    """Keep couriers' positions out of the development server's access log.
+
+    Werkzeug's dev server (`stationfinder run`) logs each request line with its query
+    string, and the locator's queries carry the courier's lat/lon to seven decimals. The
+    path, status and size stay; the query string becomes `?…`. (gunicorn's access log is
+    off by default; stationfinder's own request log records the path only.)
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and record.args and isinstance(record.args[0], str):
+            line = record.args[0]
+            if "?" in line:
+                method_path, _, rest = line.partition("?")
+                _, space, protocol = rest.rpartition(" ")
+                record.args = (f"{method_path}?…{space}{protocol}", *record.args[1:])
+        return True
+
+
+def _quiet_dev_server_log() -> None:
+    log = logging.getLogger("werkzeug")
+    if not any(isinstance(f, DropQueryStrings) for f in log.filters):
+        log.addFilter(DropQueryStrings())
+
+
 def init_app(app: Flask) -> None:
+    _quiet_dev_server_log()
     if "stationfinder.csp" in app.extensions:
         return
     app.extensions["stationfinder.csp"] = content_security_policy(
