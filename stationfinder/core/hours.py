@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import re
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from enum import Enum
@@ -43,51 +44,20 @@ from importlib import resources
 from opening_hours import OpeningHours, ParserError, State
 
 from stationfinder.core.clock import SHANGHAI
+from stationfinder.core.text import N_, translations
 
 __all__ = ["TZ", "HoursState", "is_open", "state_at", "today_in_words", "validate", "week_in_words"]
 
-# The message catalogue: every human-readable string of this module.
-MESSAGES: dict[str, dict[str, str]] = {
-    "zh": {
-        "closed": "休息",
-        "open_24h": "24小时",
-        "unknown": "未知",
-        "unknown_span": "{span}（未知）",
-        "span_sep": ", ",
-        "labelled": "{label} {text}",
-        "today": "今天 {text}",
-        "makeup_day": "调休上班",
-        "name_sep": "、",
-        "error_empty": "营业时间为空。",
-        "error_syntax": "营业时间格式有误，第 {column} 个字符附近：“{excerpt}”。",
-        "元旦": "元旦",
-        "春节": "春节",
-        "清明节": "清明节",
-        "劳动节": "劳动节",
-        "端午节": "端午节",
-        "中秋节": "中秋节",
-        "国庆节": "国庆节",
-    },
-    "en": {
-        "closed": "closed",
-        "open_24h": "open 24 hours",
-        "unknown": "unknown",
-        "unknown_span": "{span} (unknown)",
-        "span_sep": ", ",
-        "labelled": "{label}: {text}",
-        "today": "Today {text}",
-        "makeup_day": "make-up working day",
-        "name_sep": " and ",
-        "error_empty": "The opening hours are empty.",
-        "error_syntax": "Not valid opening_hours syntax near character {column}: “{excerpt}”.",
-        "元旦": "New Year's Day",
-        "春节": "Spring Festival",
-        "清明节": "Qingming Festival",
-        "劳动节": "Labour Day",
-        "端午节": "Dragon Boat Festival",
-        "中秋节": "Mid-Autumn Festival",
-        "国庆节": "National Day",
-    },
+# Words come from the gettext catalogues (msgids in English, see core/text.py). The
+# calendar (holidays_cn.json) names holidays in Chinese; these are their msgids.
+HOLIDAY_NAMES: dict[str, str] = {
+    "元旦": N_("New Year's Day"),
+    "春节": N_("Spring Festival"),
+    "清明节": N_("Qingming Festival"),
+    "劳动节": N_("Labour Day"),
+    "端午节": N_("Dragon Boat Festival"),
+    "中秋节": N_("Mid-Autumn Festival"),
+    "国庆节": N_("National Day"),
 }
 
 TZ = SHANGHAI  # opening hours are local times
@@ -314,27 +284,23 @@ def state_at(expr: str | None, at: datetime) -> HoursState:
 
 def validate(expr: str, lang: str = "zh") -> str | None:
     """None if `expr` is usable, else a message for a form or an import report."""
-    msg = _messages(lang)
+    _ = translations(lang).gettext
     if not expr.strip():
-        return msg["error_empty"]
+        return _("The opening hours are empty.")
     try:
         OpeningHours(expr)
     except ParserError as e:
         m = _ERROR_COLUMN.search(str(e))
         column = int(m.group(1)) if m else 1
         excerpt = expr[column - 1 : column + 19] or expr[-20:]
-        return msg["error_syntax"].format(column=column, excerpt=excerpt)
+        return _("Not valid opening_hours syntax near character %(column)s: “%(excerpt)s”.") % {
+            "column": column,
+            "excerpt": excerpt,
+        }
     return None
 
 
 # --- words ----------------------------------------------------------------------------
-
-
-def _messages(lang: str) -> dict[str, str]:
-    try:
-        return MESSAGES[lang]
-    except KeyError:
-        raise ValueError(f"no messages for language {lang!r}") from None
 
 
 def _day_intervals(c: _Compiled, d: date) -> list[tuple[datetime, datetime, bool | None]]:
@@ -358,13 +324,13 @@ def _clock(t: datetime, day_start: datetime) -> str:
     return "24:00" if t - day_start == _DAY else t.strftime("%H:%M")
 
 
-def _day_in_words(expr: str | None, d: date, msg: dict[str, str]) -> str:
+def _day_in_words(expr: str | None, d: date, _: Callable[[str], str]) -> str:
     c = _compile(expr) if expr is not None else None
     if c is None:
-        return msg["unknown"]
+        return _("unknown")
     intervals = _day_intervals(c, d)
     if len(intervals) == 1:
-        text = {True: msg["open_24h"], False: msg["closed"], None: msg["unknown"]}[intervals[0][2]]
+        text = {True: _("open 24 hours"), False: _("closed"), None: _("unknown")}[intervals[0][2]]
     else:
         start = datetime.combine(d, time())
         spans = []
@@ -373,14 +339,14 @@ def _day_in_words(expr: str | None, d: date, msg: dict[str, str]) -> str:
             if value is True:
                 spans.append(span)
             elif value is None:
-                spans.append(msg["unknown_span"].format(span=span))
-        text = msg["span_sep"].join(spans) or msg["closed"]
+                spans.append(_("%(span)s (unknown)") % {"span": span})
+        text = _(", ").join(spans) or _("closed")
     day = _calendar().day(d)
     if c.uses_calendar and day.kind is _Kind.HOLIDAY:
-        label = msg["name_sep"].join(msg[name] for name in day.names)
-        return msg["labelled"].format(label=label, text=text)
+        label = _(" and ").join(_(HOLIDAY_NAMES.get(name, name)) for name in day.names)
+        return _("%(label)s: %(text)s") % {"label": label, "text": text}
     if c.uses_calendar and day.kind is _Kind.MAKEUP:
-        return msg["labelled"].format(label=msg["makeup_day"], text=text)
+        return _("%(label)s: %(text)s") % {"label": _("make-up working day"), "text": text}
     return text
 
 
@@ -390,11 +356,11 @@ def week_in_words(expr: str | None, start: date, lang: str = "zh") -> list[tuple
     Holidays and make-up working days are labelled even when the hours do not change, so
     a courier planning around 国庆节 sees at a glance which days are special.
     """
-    msg = _messages(lang)
-    return [(d, _day_in_words(expr, d, msg)) for d in (start + k * _DAY for k in range(7))]
+    _ = translations(lang).gettext
+    return [(d, _day_in_words(expr, d, _)) for d in (start + k * _DAY for k in range(7))]
 
 
 def today_in_words(expr: str | None, at: datetime, lang: str = "zh") -> str:
     """The hours of the Asia/Shanghai day containing `at`, e.g. "今天 08:00–20:00"."""
-    msg = _messages(lang)
-    return msg["today"].format(text=_day_in_words(expr, _local(at).date(), msg))
+    _ = translations(lang).gettext
+    return _("Today %(text)s") % {"text": _day_in_words(expr, _local(at).date(), _)}

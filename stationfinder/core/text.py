@@ -7,7 +7,32 @@ app), so they mark the English text they hand to the web layer with `N_`, which
 
 from __future__ import annotations
 
+import gettext
+from functools import cache
+from pathlib import Path
+
 
 def N_(message: str) -> str:
     """Mark `message` for extraction; it is translated where it is shown."""
     return message
+
+
+# The page languages and their gettext locales; zh-CN is the default. Chinese is
+# zh_Hans_CN, the name Babel (and so Flask-Babel) gives zh_CN: CLDR adds the script.
+LOCALES = {"zh": "zh_Hans_CN", "en": "en"}
+TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
+
+
+@cache
+def translations(lang: str) -> gettext.GNUTranslations:
+    """The compiled catalogue for a page language, read with the standard library.
+
+    Flask-Babel serves requests; this serves the few domain functions that must answer
+    in a given language outside a request (opening hours in words for the API, the CLI
+    and the tests). Both read the same .mo files. An unknown language is a ValueError.
+    """
+    try:
+        locale = LOCALES[lang]
+    except KeyError:
+        raise ValueError(f"no messages for language {lang!r}") from None
+    return gettext.translation("messages", TRANSLATIONS, languages=[locale])

@@ -19,9 +19,9 @@ from types import ModuleType
 import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.security import safe_join
 
-from stationfinder.web.i18n import messages
 from stationfinder.web.maps import VendorAssets
 
 VENDOR: dict[str, ModuleType] = {
@@ -140,11 +140,10 @@ def service_worker() -> Response:
 
 @bp.get("/manifest.webmanifest")
 def manifest() -> Response:
-    t = messages()
     body = {
-        "name": t["app_name"],
-        "short_name": t["app_name"],
-        "description": t["tagline"],
+        "name": gettext("Courier rest stations"),
+        "short_name": gettext("Courier rest stations"),
+        "description": gettext("Rest stations for couriers in Qiantang"),
         "start_url": url_for("web.index"),
         "scope": "/",
         "display": "standalone",

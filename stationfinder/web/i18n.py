@@ -8,18 +8,15 @@ modules) and translated by the gettext catalogues in `stationfinder/translations
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import Flask, Response, g, request
 
-from stationfinder.web.messages import DEFAULT_LANG, HTML_LANG, LANGS, catalogue
+from stationfinder.core.text import LOCALES, TRANSLATIONS
+from stationfinder.web.messages import DEFAULT_LANG, HTML_LANG, LANGS, script_text
 
 COOKIE = "lang"
-LOCALES = {"zh": "zh_CN", "en": "en"}  # page language -> gettext locale
 COOKIE_MAX_AGE = 365 * 24 * 3600
-TRANSLATIONS = Path(__file__).resolve().parent.parent / "translations"
 
 
 def current_lang() -> str:
@@ -34,8 +31,9 @@ def current_lang() -> str:
     return str(g.lang)
 
 
-def messages() -> Mapping[str, str]:
-    return catalogue(current_lang())
+def messages() -> dict[str, str]:
+    """The courier script's words in this request's language (see web/messages.py)."""
+    return script_text(current_lang())
 
 
 def remember_choice(response: Response) -> Response:
@@ -59,20 +57,23 @@ def template_context() -> dict[str, object]:
         "switch_url": switch_url,
         "html_lang": HTML_LANG[lang],
         "other_lang": "en" if lang == "zh" else "zh",
-        "t": catalogue(lang),
     }
 
 
 def current_locale() -> str:
-    """The gettext locale for this request (Flask-Babel's locale selector)."""
+    """The gettext locale for this request (Flask-Babel's locale selector).
+
+    Chinese is zh_Hans_CN, the name Babel gives zh_CN once it adds the script (CLDR knows
+    no plain zh_CN); the catalogue's folder has that name, so gettext finds it."""
     return LOCALES[current_lang()]
 
 
 def init_app(app: Flask) -> None:
-    """Flask-Babel with the catalogues shipped in the package, zh_CN by default."""
+    """Flask-Babel with the catalogues shipped in the package, Chinese by default."""
     from flask_babel import Babel
 
-    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", LOCALES[DEFAULT_LANG])
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=current_locale)
+    app.context_processor(template_context)

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from stationfinder.db import get_db
 from stationfinder.models import Station
 from stationfinder.registry import stations as registry
-from stationfinder.web.messages import MESSAGES
+from stationfinder.web.messages import script_text
 
 pytestmark = pytest.mark.browser
 
@@ -41,6 +41,6 @@ def test_script_card_strikes_paused_amenity_and_shows_ride_time(
     expect(water).to_have_class("amenity out-of-service")
     expect(water.locator("del")).to_have_count(1)
     expect(water.get_by_test_id("paused")).to_have_text(
-        MESSAGES["zh"]["paused"].format(note="饮水机维修中")
+        script_text("zh")["paused"].format(note="饮水机维修中")
     )
-    expect(card.get_by_test_id("ride")).to_have_text(MESSAGES["zh"]["ride"].format(n=1))
+    expect(card.get_by_test_id("ride")).to_have_text(script_text("zh")["ride"].format(n=1))

@@ -16,7 +16,7 @@ from stationfinder.geo import crs
 from stationfinder.geo.point import CRS, Point
 from stationfinder.registry import stations as registry
 from stationfinder.web.couriers.present import distance_text
-from stationfinder.web.messages import MESSAGES
+from stationfinder.web.messages import script_text
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +61,7 @@ def test_locate_lists_the_true_nearest_first_with_its_distance(
     )
     expect(cards.first).to_have_attribute("data-station-id", nearest_id)
     expect(cards.first.get_by_test_id("distance")).to_have_text(
-        distance_text(metres, MESSAGES["zh"])
+        distance_text(metres, script_text("zh"))
     )
     assert cards.count() == 10
     # The first card's navigation chooser offers the four map apps.
@@ -167,4 +167,4 @@ def test_courier_marker_conversion_agrees_with_python(
     # The distance text too: both sides round the same way.
     metres = [0, 4.9, 5, 994.9, 995, 999, 1049.9, 1050, 1250, 12_345.6, 99_950]
     shown = page.evaluate("ms => ms.map(m => window.stationfinder.distanceText(m))", metres)
-    assert shown == [distance_text(m, MESSAGES["zh"]) for m in metres]
+    assert shown == [distance_text(m, script_text("zh")) for m in metres]

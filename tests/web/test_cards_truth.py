@@ -14,7 +14,7 @@ from stationfinder.geo.travel import minutes
 from stationfinder.models import Station
 from stationfinder.registry import stations as registry
 from stationfinder.web.couriers.present import distance_text
-from stationfinder.web.messages import MESSAGES
+from stationfinder.web.messages import script_text
 
 STATIC = Path(__file__).resolve().parents[2] / "stationfinder" / "static"
 NOTE = "饮水机维修中"
@@ -52,14 +52,14 @@ def test_card_without_javascript_strikes_a_paused_amenity_through(app: Flask) ->
     assert water, card
     assert "out-of-service" in water.group(0)
     assert "<del>" in water.group(0)
-    paused = MESSAGES["zh"]["paused"].format(note=NOTE)
+    paused = script_text("zh")["paused"].format(note=NOTE)
     assert paused in water.group(0)
     # A working amenity on the same card is not struck through.
     others = [a for a in station.amenities if a != "drinking_water"]
     if others:
         assert '<span class="amenity" title="' in card
     en = client.get(f"/nearest?lat={station.lat}&lon={station.lon}&lang=en").get_data(as_text=True)
-    assert MESSAGES["en"]["paused"].format(note=NOTE) in _card(en, station.id)
+    assert script_text("en")["paused"].format(note=NOTE) in _card(en, station.id)
 
 
 def test_card_with_everything_working_has_no_paused_note(app: Flask) -> None:
@@ -98,8 +98,8 @@ def test_card_shows_ride_time_beside_walking_time(app: Flask) -> None:
     api = client.get(f"/api/v1/stations/nearest?lat={far}&lon={lon}").get_json()
     first = api["features"][0]
     card = _card(html, first["id"])
-    walk = MESSAGES["zh"]["walk"].format(n=first["properties"]["walk_min"])
-    ride = MESSAGES["zh"]["ride"].format(n=first["properties"]["ride_min"])
+    walk = script_text("zh")["walk"].format(n=first["properties"]["walk_min"])
+    ride = script_text("zh")["ride"].format(n=first["properties"]["ride_min"])
     assert walk in card and ride in card
     assert first["properties"]["ride_min"] == minutes(
         first["properties"]["distance_m"], app.config["RIDE_SPEED_KMH"]
@@ -112,7 +112,7 @@ def test_card_shows_ride_time_beside_walking_time(app: Flask) -> None:
 
 
 def test_distances_from_one_kilometre_read_in_kilometres() -> None:
-    zh, en = MESSAGES["zh"], MESSAGES["en"]
+    zh, en = script_text("zh"), script_text("en")
     assert distance_text(4200, zh) == "4.2 公里"
     assert distance_text(4200, en) == "4.2 km"
     assert distance_text(1000, zh) == "1.0 公里"

@@ -48,7 +48,7 @@ def device_key(*, create: bool = False) -> str | None:
     if candidate:
         if not is_device_key(candidate):
             raise BadDeviceKey(
-                error_message("device_key", "the device key is not valid"), field="device_key"
+                error_message("device_key", "bad_key"), field="device_key"
             )
         g.council_key = candidate
         return candidate
@@ -97,16 +97,16 @@ def device_hash(key: str) -> str:
 
 
 def page_lang() -> str:
-    """The courier's language on the public pages; staff pages stay Chinese."""
-    return "zh" if request.path.startswith("/staff") else current_lang()
+    """The page's language (one choice for the whole site, staff pages included)."""
+    return current_lang()
 
 
-def error_message(field: str | None, message: str) -> str:
-    """A refused step's message in the page's language, with the council's limits."""
+def error_message(field: str | None, code: str | None) -> str:
+    """A refused step's words (chosen by its field and code) in the page's language,
+    with the council's limits."""
     return messages.error_text(
-        page_lang(),
         field,
-        message,
+        code,
         title_max=council.TITLE_MAX,
         description_max=council.DESCRIPTION_MAX,
         place_label_max=council.PLACE_LABEL_MAX,
@@ -125,8 +125,9 @@ def courier_error(exc: CouncilError) -> ApiError:
     """public_error in the courier's words (staff pages keep the council's own message,
     which names exactly what was refused)."""
     error = public_error(exc)
-    error.message = error_message(exc.field, exc.message)
-    return error
+    return ApiError(
+        error_message(exc.field, exc.code), field=error.field, status=error.status, code=error.code
+    )
 
 
 def _street_en(name: str | None) -> str:
@@ -141,9 +142,9 @@ def _context() -> dict[str, Any]:
     lang = page_lang()
     return {
         **template_context(),
-        "ct": messages.catalogue(lang),
-        "cv": messages.labels(lang),
-        "council_js_text": messages.script_text(lang),
+        "courier_chrome": True,
+        "cv": messages.labels(),
+        "council_js_text": messages.script_text(),
         "category_label": lambda c: c.en if lang == "en" else c.zh,
         "street_label": lambda name: (_street_en(name) or name) if lang == "en" else name,
         "asset_url": asset_url,

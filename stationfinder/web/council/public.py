@@ -11,6 +11,7 @@ import math
 from typing import Any
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,10 +36,9 @@ from stationfinder.web.council.common import (
     error_message,
     key_established,
     network_hash,
-    page_lang,
     rate_limit_key,
 )
-from stationfinder.web.council.messages import catalogue
+from stationfinder.web.council.messages import RATE_LIMITED, RATE_LIMITED_FORM
 from stationfinder.web.council.place_map import leaflet_urls, map_config
 from stationfinder.web.errors import error_body
 from stationfinder.web.limits import limiter
@@ -161,9 +161,9 @@ def new_issue() -> str | BaseResponse | tuple[str, int]:
                     url_for("council.issue_page", number=council.work_order_number(issue), raised=1)
                 )
         except CouncilError as exc:
-            errors[exc.field or "form"] = error_message(exc.field, exc.message)
-        except photos.PhotoError as exc:
-            errors["photo"] = error_message("photo", str(exc))
+            errors[exc.field or "form"] = error_message(exc.field, exc.code)
+        except photos.PhotoError:
+            errors["photo"] = error_message("photo", None)
     return _new_issue_page(errors, similar), 400 if errors else 200
 
 
@@ -186,14 +186,13 @@ def _new_issue_page(errors: dict[str, str], similar: list[council_similar.Simila
 def _too_many(exc: RateLimitExceeded) -> Response | tuple[str, int]:
     """Over a limit: the raise form comes back with what was typed and the reason; other
     steps answer the one error shape (JSON) or the error page, in the courier's words."""
-    words = catalogue(page_lang())
     if request.accept_mimetypes.best == "application/json":
-        response = current_app.json.response(error_body("rate_limited", words["rate_limited"]))
+        response = current_app.json.response(error_body("rate_limited", gettext(RATE_LIMITED)))
         response.status_code = 429
         return response
     if request.endpoint == "council.new_issue":
-        return _new_issue_page({"form": words["rate_limited_form"]}, []), 429
-    return render_template("error.html", status=429, message=words["rate_limited"]), 429
+        return _new_issue_page({"form": gettext(RATE_LIMITED_FORM)}, []), 429
+    return render_template("error.html", status=429, message=gettext(RATE_LIMITED)), 429
 
 
 def _issue_or_404(number: str) -> council.CouncilIssue:

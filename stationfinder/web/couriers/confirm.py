@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
@@ -25,7 +26,6 @@ from stationfinder.db import get_session
 from stationfinder.models import Station, StationConfirmation, utcnow
 from stationfinder.registry import stations as registry
 from stationfinder.web.couriers import bp
-from stationfinder.web.i18n import messages
 from stationfinder.web.limits import device_and_address, limiter
 
 DEVICE_COOKIE = "sf_device"  # the name limits.device_and_address reads
@@ -99,14 +99,15 @@ def confirm(station_id: str) -> BaseResponse:
     outcome = record_confirmation(station_id, device, now)
     if outcome is None:
         abort(404)
-    t = messages()
     response: BaseResponse
     if request.accept_mimetypes.best == "application/json":
         station = get_session().get(Station, station_id)
         response = jsonify(
             {
                 "status": outcome,
-                "message": t["confirmed" if outcome == "confirmed" else "already_confirmed"],
+                "message": gettext("Thanks! Noted")
+                if outcome == "confirmed"
+                else gettext("You already confirmed this station today"),
                 "last_confirmed_at": station.last_confirmed_at.isoformat()
                 if station and station.last_confirmed_at
                 else None,

@@ -12,11 +12,13 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask_babel import gettext, lazy_gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from stationfinder.core.text import N_
 from stationfinder.core.vocabulary import AMENITY_BY_CODE
 from stationfinder.db import get_session
 from stationfinder.registry import photos, reports
@@ -28,17 +30,48 @@ from stationfinder.web.limits import device_and_address, limiter
 report_bp = Blueprint("report", __name__)
 
 
+# What the courier reads when the registry refuses a report, by the refused field (the
+# domain's own message is English for logs and the API; pages never show it).
+FIELD_ERRORS = {
+    "category": N_("Choose what is wrong."),
+    "amenity": N_("Choose which facility is broken."),
+    "message": N_("Write at most %(n)s characters."),
+    "photo": N_("This photo cannot be used: choose a JPEG, PNG or WebP photo of at most %(n)s MB."),
+}
+
+
 class ReportForm(FlaskForm):
-    # Labels are in the template (zh and en); the values are the report categories.
-    category = RadioField(choices=list(reports.CATEGORIES), validators=[DataRequired()])
+    # Labels are in the template; the values are the report categories.
+    category = RadioField(
+        choices=list(reports.CATEGORIES),
+        validators=[DataRequired(message=lazy_gettext(FIELD_ERRORS["category"]))],
+    )
     amenity = SelectField(choices=[], validate_choice=False, validators=[Optional()])
-    message = TextAreaField(validators=[Optional(), Length(max=reports.MAX_MESSAGE)])
+    message = TextAreaField(
+        validators=[
+            Optional(),
+            Length(
+                max=reports.MAX_MESSAGE,
+                message=lazy_gettext(FIELD_ERRORS["message"], n=reports.MAX_MESSAGE),
+            ),
+        ]
+    )
     photo = FileField()
+
+
+def _field_error(field: str) -> str:
+    limits = {"message": reports.MAX_MESSAGE, "photo": photos.MAX_BYTES // (1024 * 1024)}
+    return gettext(FIELD_ERRORS.get(field, FIELD_ERRORS["category"]), n=limits.get(field, 0))
 
 
 @report_bp.context_processor
 def _context() -> dict[str, object]:
-    return {**template_context(), "asset_url": asset_url, "amenity_by_code": AMENITY_BY_CODE}
+    return {
+        **template_context(),
+        "asset_url": asset_url,
+        "amenity_by_code": AMENITY_BY_CODE,
+        "courier_chrome": True,
+    }
 
 
 @report_bp.after_request
@@ -85,11 +118,12 @@ def report(station_id: str) -> tuple[str, int] | Response:
                     photo_id=photo_id,
                     device_hash=device_hash(device),
                 )
-        except photos.PhotoError as exc:
-            form.photo.errors = [*form.photo.errors, str(exc)]
+        except photos.PhotoError:
+            form.photo.errors = [*form.photo.errors, _field_error("photo")]
         except reports.ReportError as exc:
-            target = getattr(form, exc.field or "", None) or form.category
-            target.errors = [*target.errors, exc.message]
+            field = exc.field if exc.field in FIELD_ERRORS else "category"
+            target = getattr(form, field)
+            target.errors = [*target.errors, _field_error(field)]
         else:
             sent = True
     if form.errors:
