@@ -84,4 +84,5 @@ STREETS: tuple[Street, ...] = (
     Street("前进街道", "Qianjin Subdistrict", "QJ", "330114007"),
 )
 STREET_BY_NAME: dict[str, Street] = {s.name: s for s in STREETS}
+STREET_BY_CODE: dict[str, Street] = {s.code: s for s in STREETS}
 STREET_NAMES: tuple[str, ...] = tuple(s.name for s in STREETS)

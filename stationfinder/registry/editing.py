@@ -26,9 +26,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from stationfinder.accounts.roles import STREET_STAFF, UNION_ADMIN
 from stationfinder.core.clock import SHANGHAI
 from stationfinder.core.text import N_
-from stationfinder.core.vocabulary import AMENITY_BY_CODE, STREET_BY_NAME
+from stationfinder.core.vocabulary import AMENITY_BY_CODE, STREET_BY_CODE, STREET_BY_NAME
 from stationfinder.geo.areas import Areas
 from stationfinder.models import Station, StationRevision, utcnow
 from stationfinder.registry.stations import (
@@ -40,11 +41,6 @@ from stationfinder.registry.stations import (
     record_revision,
 )
 from stationfinder.registry.stations import validate_station as _validate_station
-
-STREET_STAFF = "street_staff"
-COUNCIL_SECRETARY = "council_secretary"
-UNION_ADMIN = "union_admin"
-ROLES = (STREET_STAFF, COUNCIL_SECRETARY, UNION_ADMIN)
 
 TRACKED = (*FIELDS, "photo_id")  # what an edit may change and a restore brings back
 NEARBY_M = 30.0
@@ -315,6 +311,29 @@ def _check_allowed(editor: Editor, street: str) -> None:
         raise NotAllowed(f"you edit the stations of {editor.street} only; this one is in {street}")
 
 
+def _check_id_prefix(station_id: str, street: str) -> None:
+    """An id that names a subdistrict (QT-BY-001) must name the station's own: one that
+    claims another's would file the station under the wrong street office at a glance
+    (and in every list sorted by id)."""
+    parts = station_id.split("-")
+    claimed = STREET_BY_CODE.get(parts[1]) if len(parts) == 3 and parts[0] == "QT" else None
+    own = STREET_BY_NAME[street]
+    if claimed is not None and claimed != own:
+        raise InvalidStation(
+            N_(
+                "the id %(id)s names %(claimed)s, but the station is in %(street)s"
+                " (use %(prefix)s…)"
+            ),
+            field="id",
+            params={
+                "id": station_id,
+                "claimed": claimed.name,
+                "street": own.name,
+                "prefix": f"QT-{own.code}-",
+            },
+        )
+
+
 def _check_version(station: Station, expected: int | None) -> None:
     if expected is not None and expected != station.version:
         raise VersionConflict(station.id, expected, station.version)
@@ -343,6 +362,7 @@ def create_station(
         raw["id"] = next_station_id(session, data.street)
     data = validate(raw, areas)
     _check_allowed(editor, data.street)
+    _check_id_prefix(data.id, data.street)
     if session.get(Station, data.id) is not None:
         raise DuplicateStation(f"there is already a station {data.id}", field="id")
     now = utcnow()
