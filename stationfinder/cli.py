@@ -7,21 +7,19 @@ import sys
 from pathlib import Path
 
 import click
-from argon2 import PasswordHasher
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
-from sqlalchemy import select
 
 from stationfinder import db
+from stationfinder.accounts import staff as accounts
+from stationfinder.accounts.roles import ROLES, STREET_STAFF, UNION_ADMIN
 from stationfinder.core.vocabulary import STREET_NAMES
 from stationfinder.geo.areas import Areas, AreasError
 from stationfinder.geo.point import Point
-from stationfinder.models import AreaSet, StaffAccount
+from stationfinder.models import AreaSet
 from stationfinder.registry import spreadsheets
 from stationfinder.registry import stations as registry
 from stationfinder.web.context import current_areas
-
-ROLES = ("street_staff", "council_secretary", "union_admin")
 
 
 def _create_app() -> Flask:
@@ -185,7 +183,7 @@ def load_areas(file: Path) -> None:
 
 @click.command("create-staff")
 @click.argument("username")
-@click.option("--role", type=click.Choice(ROLES), default="union_admin", show_default=True)
+@click.option("--role", type=click.Choice(ROLES), default=UNION_ADMIN, show_default=True)
 @click.option("--street", type=click.Choice(STREET_NAMES), help="For street_staff.")
 @click.option("--name", "display_name", default="", help="Name shown in the history.")
 @click.password_option(envvar="STATIONFINDER_NEW_STAFF_PASSWORD")
@@ -193,25 +191,28 @@ def load_areas(file: Path) -> None:
 def create_staff(
     username: str, role: str, street: str | None, display_name: str, password: str
 ) -> None:
-    """Make a staff account (the first one is usually the union_admin)."""
-    if role == "street_staff" and street is None:
+    """Make a staff account (the first one is usually the union_admin).
+
+    USERNAME is stored normalised (NFKC, trimmed, lower case), as the login looks it up.
+    """
+    if role == STREET_STAFF and street is None:
         raise click.ClickException("street_staff needs --street (their subdistrict)")
-    if len(password) < 10:
-        raise click.ClickException("the password needs at least 10 characters")
-    with db.get_db().sessions() as session, session.begin():
-        exists = session.scalar(select(StaffAccount.id).where(StaffAccount.username == username))
-        if exists is not None:
-            raise click.ClickException(f"there is already an account {username!r}")
-        session.add(
-            StaffAccount(
+    try:
+        with db.get_db().sessions() as session, session.begin():
+            account = accounts.create_account(
+                session,
                 username=username,
-                display_name=display_name or username,
-                password_hash=PasswordHasher().hash(password),
+                password=password,
                 role=role,
-                street=street if role == "street_staff" else None,
+                street=street,
+                display_name=display_name,
             )
-        )
-    click.echo(f"created {role} {username}")
+            name = account.username
+    except accounts.AccountError as exc:
+        if exc.code == "username_taken":
+            raise click.ClickException(f"there is already an account {username!r}") from None
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {role} {name}")
 
 
 @click.command("backup")

@@ -247,6 +247,19 @@ SETTINGS: tuple[Setting, ...] = (
         "flagged overdue.",
     ),
     Setting(
+        "STAFF_SESSION_IDLE_MINUTES",
+        60.0,
+        _positive_float,
+        "A staff session ends after this many minutes without a request; signing in again "
+        "is needed.",
+    ),
+    Setting(
+        "STAFF_SESSION_MAX_HOURS",
+        12.0,
+        _positive_float,
+        "A staff session ends this many hours after signing in, however busy it is.",
+    ),
+    Setting(
         "OPEN311_API_KEY",
         None,
         lambda v: v.strip() or None,

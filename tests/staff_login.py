@@ -8,9 +8,9 @@ import re
 from flask import Flask
 from flask.testing import FlaskClient
 
+from stationfinder.accounts.passwords import hash_password
 from stationfinder.db import session_scope
 from stationfinder.models import StaffAccount
-from stationfinder.web.staff.auth import hash_password
 
 PASSWORD = "correct horse battery"
 

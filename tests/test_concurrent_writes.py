@@ -51,10 +51,10 @@ from live_server import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stationfinder.accounts.passwords import hash_password
 from stationfinder.council.issues import work_order_number
 from stationfinder.db import make_engine
 from stationfinder.models import CouncilIssue, IssueBacking, StaffAccount, StationRevision
-from stationfinder.web.staff.auth import hash_password
 
 WORKERS = 4
 THREADS = 20

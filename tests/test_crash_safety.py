@@ -42,6 +42,7 @@ from sqlalchemy import Engine, event, func, select
 from sqlalchemy.orm import Session
 
 from stationfinder import create_app
+from stationfinder.accounts.passwords import hash_password
 from stationfinder.council import issues as council
 from stationfinder.council import meetings as council_meetings
 from stationfinder.db import get_db, make_engine
@@ -57,7 +58,6 @@ from stationfinder.models import (
 )
 from stationfinder.registry import stations as registry
 from stationfinder.web.context import current_areas
-from stationfinder.web.staff.auth import hash_password
 
 STATIONS = 20_000
 SEEDED = 158

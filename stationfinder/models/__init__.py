@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 declarative models, one module per part of the service, nothing else."""
 
+from stationfinder.models.accounts import LoginThrottle
 from stationfinder.models.base import Base, utcnow
 from stationfinder.models.council import (
     AgendaIssue,
@@ -34,6 +35,7 @@ __all__ = [
     "IssueBacking",
     "IssueEvent",
     "IssueFlag",
+    "LoginThrottle",
     "Meeting",
     "Photo",
     "ProblemReport",

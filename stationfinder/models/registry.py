@@ -95,8 +95,9 @@ class StaffAccount(Base):
     street: Mapped[str | None] = mapped_column(String(20))  # street_staff's own subdistrict
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    last_failed_login_at: Mapped[datetime | None]
+    # Moves on when the account's sessions must end (logout, password reset, disabling);
+    # a session made in an older generation opens nothing (accounts/staff.py).
+    session_generation: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class ApiToken(Base):

@@ -23,10 +23,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from stationfinder.accounts.roles import UNION_ADMIN
 from stationfinder.core.errors import DomainError
 from stationfinder.models import ProblemReport, Station, utcnow
 from stationfinder.registry import editing
-from stationfinder.registry.editing import UNION_ADMIN, Editor, NotAllowed
+from stationfinder.registry.editing import Editor, NotAllowed
 
 CATEGORIES = ("closed_when_open", "amenity_broken", "wrong_place", "gone")
 NEW, CONFIRMED, DISMISSED = "new", "confirmed", "dismissed"

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from stationfinder.accounts.passwords import hash_password
 from stationfinder.db import session_scope
 from stationfinder.models import StaffAccount
-from stationfinder.web.staff.auth import hash_password
 
 pytestmark = pytest.mark.browser
 PASSWORD = "correct horse battery"

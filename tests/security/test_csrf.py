@@ -26,9 +26,9 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import select
 from werkzeug.routing import Rule
 
+from stationfinder.accounts.passwords import hash_password
 from stationfinder.db import session_scope
 from stationfinder.models import Base, StaffAccount
-from stationfinder.web.staff.auth import hash_password
 
 PASSWORD = "correct horse battery"
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})

@@ -1,4 +1,8 @@
-"""Read endpoints: stations, nearest stations, amenities, the OpenAPI document."""
+"""Read endpoints: stations, nearest stations, amenities, the OpenAPI document.
+
+Each view reads its parameters through its model in `contract.py` (the one declaration
+of what it accepts); `MAX_IN_VIEW` is re-exported for the map page.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,22 @@ from typing import Any
 from flask import Response, current_app, jsonify, request
 
 from stationfinder.core import hours
-from stationfinder.core.vocabulary import (
-    AMENITIES,
-    AMENITY_CODES,
-    KIND_NAMES,
-    KINDS,
-    STREET_NAMES,
-    STREETS,
-)
+from stationfinder.core.clock import SHANGHAI
+from stationfinder.core.vocabulary import AMENITIES, KINDS, STREETS
 from stationfinder.db import get_session
-from stationfinder.geo import crs, map_view
-from stationfinder.geo.point import CRS, Point
+from stationfinder.geo import crs, map_view, navigation
+from stationfinder.geo.point import Point
 from stationfinder.registry import geojson as schemas
 from stationfinder.registry import stations as registry
 from stationfinder.registry.locator import nearest_stations_json
-from stationfinder.web.api import bp, compression, params
+from stationfinder.web.api import bp, compression
+from stationfinder.web.api.contract import (
+    MAX_IN_VIEW,  # noqa: F401  (the map page asks for as many as the API allows)
+    InViewQuery,
+    NearestQuery,
+    StationPath,
+    StationsQuery,
+)
 from stationfinder.web.api.openapi import openapi_document
 from stationfinder.web.context import current_index
 from stationfinder.web.errors import InvalidParameter, NotFound
@@ -30,7 +35,7 @@ from stationfinder.web.errors import InvalidParameter, NotFound
 
 @bp.get("/stations")
 def list_stations() -> Response:
-    since = params.moment(request.args, "changed_since")
+    since = StationsQuery.from_args(request.args).changed_since
     session = get_session()
     if since is None:
         stations = registry.active_stations(session)
@@ -42,53 +47,43 @@ def list_stations() -> Response:
         [schemas.station_feature(s) for s in stations],
         crs="wgs84",
         registry_version=registry.registry_version(session),
-        generated_at=datetime.now(params.SHANGHAI).isoformat(),
+        generated_at=datetime.now(SHANGHAI).isoformat(),
     )
     return jsonify(body)
 
 
 @bp.get("/stations/nearest")
 def nearest() -> Response:
-    args = request.args
-    query_crs = CRS(params.choice(args, "crs", [c.value for c in CRS], default="wgs84"))
-    lat = params.number(args, "lat", low=-90, high=90, required=True)
-    lon = params.number(args, "lon", low=-180, high=180, required=True)
-    assert lat is not None and lon is not None
-    k = params.integer(args, "k", low=1, high=50, default=5)
-    radius = params.number(args, "radius_m", low=0, high=20_037_509)
-    amenities = params.choices(args, "amenity", AMENITY_CODES)
-    kind = params.choice(args, "kind", KIND_NAMES)
-    street = params.choice(args, "street", STREET_NAMES)
-    open_now = params.boolean(args, "open_now")
-    at = params.moment(args, "at") or datetime.now(params.SHANGHAI)
+    q = NearestQuery.from_args(request.args)
+    at = q.at or datetime.now(SHANGHAI)
     try:
-        query_point = crs.to_wgs84(Point(lon, lat, query_crs))
+        query_point = crs.to_wgs84(Point(q.lon, q.lat, q.crs))
     except ValueError as exc:  # a GCJ-02/BD-09 point that converts off the globe
-        raise InvalidParameter(f"lat/lon in {query_crs.value}: {exc}", field="lat") from None
+        raise InvalidParameter(f"lat/lon in {q.crs.value}: {exc}", field="lat") from None
 
     config = current_app.config
     features = nearest_stations_json(
         current_index().current(),
         query_point,
-        k=k,
-        radius_m=radius,
-        amenities=amenities,
-        kind=kind,
-        street=street,
-        open_now=open_now,
+        k=q.k,
+        radius_m=q.radius_m,
+        amenities=q.amenity,
+        kind=q.kind,
+        street=q.street,
+        open_now=q.open_now,
         at=at,
         walk_kmh=config["WALK_SPEED_KMH"],
         ride_kmh=config["RIDE_SPEED_KMH"],
     )
     query = {
         "point_wgs84": [round(query_point.lon, 7), round(query_point.lat, 7)],
-        "crs": query_crs.value,
-        "k": k,
-        "radius_m": radius,
-        "amenity": amenities,
-        "kind": kind,
-        "street": street,
-        "open_now": open_now,
+        "crs": q.crs.value,
+        "k": q.k,
+        "radius_m": q.radius_m,
+        "amenity": q.amenity,
+        "kind": q.kind,
+        "street": q.street,
+        "open_now": q.open_now,
         "at": at.isoformat(),
     }
     # The same document as schemas.feature_collection(features, query=query), written
@@ -107,12 +102,9 @@ def nearest() -> Response:
 @bp.get("/stations/in_view")
 def stations_in_view() -> Response:
     """What a map shows of a box: its stations when few, else counts on a grid."""
-    args = request.args
-    box_crs = CRS(params.choice(args, "crs", [c.value for c in CRS], default="wgs84"))
-    west, south, east, north = params.bbox(args, "bbox")
-    kind = params.choice(args, "kind", KIND_NAMES)
-    amenity = params.choice(args, "amenity", AMENITY_CODES)
-    limit = params.integer(args, "limit", low=1, high=MAX_IN_VIEW, default=DEFAULT_IN_VIEW)
+    q = InViewQuery.from_args(request.args)
+    west, south, east, north = q.bbox
+    box_crs = q.crs
     try:  # the corners in WGS-84 (a map on GCJ-02 tiles sends GCJ-02)
         sw = crs.to_wgs84(Point(west, south, box_crs))
         ne = crs.to_wgs84(Point(east, north, box_crs))
@@ -121,7 +113,7 @@ def stations_in_view() -> Response:
     box = map_view.Box(sw.lon, max(-90.0, sw.lat), ne.lon, min(90.0, ne.lat))
     snapshot = current_index().current()
     view = map_view.in_view(
-        snapshot.index, box, kind=kind, amenity=amenity, max_stations=limit
+        snapshot.index, box, kind=q.kind, amenity=q.amenity, max_stations=q.limit
     )  # fmt: skip
     if view.clustered:
         features = [schemas.cluster_feature(c.lon, c.lat, c.count) for c in view.clusters]
@@ -140,25 +132,20 @@ def stations_in_view() -> Response:
     )
 
 
-MAX_IN_VIEW = 500
-DEFAULT_IN_VIEW = 300
-
-
 @bp.get("/stations/<station_id>")
 def get_station(station_id: str) -> Response:
-    if len(station_id) > 32:
-        raise InvalidParameter("station id is too long", field="station_id")
+    StationPath.validated({"station_id": station_id})
     station = registry.get_station(get_session(), station_id)
     if station is None:
         raise NotFound(f"no station {station_id!r}", field="station_id")
     feature = schemas.station_feature(station)
-    now = datetime.now(params.SHANGHAI)
+    now = datetime.now(SHANGHAI)
     state = hours.state_at(station.opening_hours, now)
     feature["properties"].update(
         open_now=state.open,
         next_change=state.next_change.isoformat() if state.next_change else None,
-        coordinates_gcj02=schemas.gcj02_lonlat(station.lon, station.lat),
-        navigation=schemas.navigation_links(station.name, station.lon, station.lat),
+        coordinates_gcj02=navigation.gcj02_lonlat(station.lon, station.lat),
+        navigation=navigation.navigation_links(station.name, station.lon, station.lat),
     )
     response = jsonify(feature)
     response.headers["ETag"] = f'"{station.id}-v{station.version}"'
@@ -184,5 +171,5 @@ def amenities() -> Response:
 
 @bp.get("/openapi.json")
 def openapi() -> Response:
-    document: dict[str, Any] = openapi_document()
+    document: dict[str, Any] = openapi_document(current_app._get_current_object())  # type: ignore[attr-defined]
     return jsonify(document)

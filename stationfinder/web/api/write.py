@@ -17,14 +17,15 @@ from flask import Response, jsonify, request, url_for
 from stationfinder.core.errors import DomainError
 from stationfinder.db import get_session
 from stationfinder.geo import crs
-from stationfinder.geo.point import CRS, Point
+from stationfinder.geo.point import Point
 from stationfinder.models import Station
 from stationfinder.registry import editing
 from stationfinder.registry import geojson as schemas
-from stationfinder.web.api import bp, params
+from stationfinder.web.api import bp
+from stationfinder.web.api.contract import WriteQuery
+from stationfinder.web.auth import current_staff, staff_required
 from stationfinder.web.context import current_areas
 from stationfinder.web.errors import ApiError, InvalidParameter
-from stationfinder.web.staff.auth import current_staff, staff_required
 
 EDITABLE = ("name", "name_en", "kind", "street", "address", "amenities", "opening_hours", "phone")
 _TAG = re.compile(r'^"(?P<id>.+)-v(?P<version>[0-9]{1,9})(?::(?:gzip|br|deflate|zstd))?"$')
@@ -92,7 +93,7 @@ def _point(geometry: Any) -> dict[str, float]:
         or not all(isinstance(c, int | float) and not isinstance(c, bool) for c in coordinates)
     ):
         raise InvalidParameter("geometry must be a GeoJSON Point [lon, lat]", field="geometry")
-    system = CRS(params.choice(request.args, "crs", [c.value for c in CRS], default="wgs84"))
+    system = WriteQuery.from_args(request.args).crs
     try:
         point = crs.to_wgs84(Point(float(coordinates[0]), float(coordinates[1]), system))
     except ValueError as exc:

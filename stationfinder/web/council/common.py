@@ -137,7 +137,7 @@ def _street_en(name: str | None) -> str:
 
 @bp.context_processor
 def _context() -> dict[str, Any]:
-    from stationfinder.web.staff.auth import current_staff
+    from stationfinder.web.auth import current_staff
 
     lang = page_lang()
     return {

@@ -11,17 +11,17 @@ from flask import Response, abort, current_app, redirect, render_template, reque
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
+from stationfinder.accounts.roles import COUNCIL_SECRETARY, UNION_ADMIN
 from stationfinder.council import issues as council
 from stationfinder.council import meetings as council_meetings
 from stationfinder.council import stats as council_stats
 from stationfinder.council import triage as council_triage
 from stationfinder.council.issues import CouncilError
 from stationfinder.db import get_session
-from stationfinder.registry.editing import COUNCIL_SECRETARY, UNION_ADMIN
+from stationfinder.web.auth import current_staff, staff_required
 from stationfinder.web.council import bp
 from stationfinder.web.council.charts import bar_chart
 from stationfinder.web.council.common import public_error
-from stationfinder.web.staff.auth import current_staff, staff_required
 
 COUNCIL_STAFF = (COUNCIL_SECRETARY, UNION_ADMIN)
 INBOX_VIEWS = ("new", "open", "overdue", "review")

@@ -15,10 +15,10 @@ from stationfinder.council import meetings as council_meetings
 from stationfinder.council.issues import SHANGHAI, CouncilError
 from stationfinder.council.meetings import MeetingNotFound, Votes
 from stationfinder.db import get_session
+from stationfinder.web.auth import staff_required
 from stationfinder.web.council import bp
 from stationfinder.web.council.common import public_error
 from stationfinder.web.council.staff_issues import COUNCIL_STAFF, actor
-from stationfinder.web.staff.auth import staff_required
 
 
 def _int(form: MultiDict[str, str], name: str, *, required: bool = False) -> int | None:

@@ -6,9 +6,24 @@ blueprint) are wired by `create_app`, not here.
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Response
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
+
+@bp.after_request
+def no_store(response: Response) -> Response:
+    """Staff pages show what only staff may see: never keep them in a shared cache."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
 # The views register themselves on bp.
-from stationfinder.web.staff import auth, coverage, history, imports, reports, stations  # noqa: E402,F401
+from stationfinder.web.staff import (  # noqa: E402,F401
+    accounts,
+    coverage,
+    history,
+    imports,
+    reports,
+    stations,
+)

@@ -23,8 +23,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from stationfinder.accounts.roles import ROLES
 from stationfinder.core.vocabulary import AMENITIES, KINDS, STREETS
-from stationfinder.registry.editing import ROLES
 
 ROLE_LABELS = {
     "street_staff": "街道工作人员 street staff",

@@ -14,10 +14,10 @@ from stationfinder.core.vocabulary import AMENITY_BY_CODE
 from stationfinder.db import get_session
 from stationfinder.models import Station
 from stationfinder.registry import editing
+from stationfinder.web.auth import current_staff, staff_required
 from stationfinder.web.context import current_areas
 from stationfinder.web.errors import ApiError
 from stationfinder.web.staff import bp
-from stationfinder.web.staff.auth import current_staff, staff_required
 from stationfinder.web.staff.forms import ChangeLogForm, RestoreVersionForm, options
 from stationfinder.web.staff.stations import EDITORS
 

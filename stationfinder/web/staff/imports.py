@@ -34,17 +34,18 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from stationfinder.accounts.roles import UNION_ADMIN
 from stationfinder.core.clock import SHANGHAI
 from stationfinder.db import get_session
 from stationfinder.geo.areas import Areas
 from stationfinder.models import Station
 from stationfinder.registry import spreadsheets
 from stationfinder.registry import stations as registry
-from stationfinder.registry.editing import UNION_ADMIN, Editor, NotAllowed
+from stationfinder.registry.editing import Editor, NotAllowed
 from stationfinder.registry.stations import LoadReport, Problem, RegistryError
+from stationfinder.web.auth import current_staff, staff_required
 from stationfinder.web.context import current_areas
-from stationfinder.web.staff import bp
-from stationfinder.web.staff.auth import current_staff, no_store, staff_required
+from stationfinder.web.staff import bp, no_store
 
 IMPORT_MAX_BYTES = 10 * 1024 * 1024  # a registry of thousands of stations is far smaller
 PREVIEW_MAX_AGE = 3600  # seconds a preview may be confirmed in

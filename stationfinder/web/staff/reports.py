@@ -11,13 +11,13 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
+from stationfinder.accounts.roles import STREET_STAFF, UNION_ADMIN
 from stationfinder.core.errors import DomainError
 from stationfinder.core.vocabulary import AMENITY_BY_CODE
 from stationfinder.db import get_session
 from stationfinder.registry import editing, photos, reports
-from stationfinder.registry.editing import STREET_STAFF, UNION_ADMIN
-from stationfinder.web.staff import bp
-from stationfinder.web.staff.auth import current_staff, no_store, staff_required
+from stationfinder.web.auth import current_staff, staff_required
+from stationfinder.web.staff import bp, no_store
 from stationfinder.web.staff.forms import ActionForm
 
 EDITORS = (STREET_STAFF, UNION_ADMIN)

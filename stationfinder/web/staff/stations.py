@@ -34,9 +34,9 @@ from stationfinder.models import Station
 from stationfinder.registry import editing, photos
 from stationfinder.web import maps
 from stationfinder.web.assets import vendor_assets
+from stationfinder.web.auth import StaffUser, current_staff, staff_required
 from stationfinder.web.context import current_areas
 from stationfinder.web.staff import bp
-from stationfinder.web.staff.auth import StaffUser, current_staff, staff_required
 from stationfinder.web.staff.forms import (
     ListFilterForm,
     OutOfServiceForm,
