@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote, urlencode
 
-from stationfinder.geo import crs
-from stationfinder.geo.point import CRS, Point
+from stationfinder.geo.navigation import gcj02_lonlat, navigation_links
 from stationfinder.models import Station
 
 
@@ -121,61 +119,4 @@ def cluster_feature(lon: float, lat: float, count: int) -> dict[str, Any]:
             "count": count,
             "coordinates_gcj02": gcj02_lonlat(lon, lat),
         },
-    }
-
-
-def gcj02_lonlat(lon: float, lat: float) -> list[float]:
-    p = crs.from_wgs84(Point(lon, lat), CRS.GCJ02)
-    return [round(p.lon, 6), round(p.lat, 6)]
-
-
-def navigation_links(name: str, lon: float, lat: float) -> dict[str, dict[str, str]]:
-    """Deep links that hand navigation to the phone's map app, each in its own system.
-
-    Amap and Tencent expect GCJ-02, Baidu BD-09; Apple Maps takes WGS-84 and converts
-    itself for its Chinese map data.
-    """
-    gcj = crs.from_wgs84(Point(lon, lat), CRS.GCJ02)
-    bd = crs.from_wgs84(Point(lon, lat), CRS.BD09)
-    amap = "https://uri.amap.com/navigation?" + urlencode(
-        {
-            "to": f"{gcj.lon:.6f},{gcj.lat:.6f},{name}",
-            "mode": "ride",
-            "coordinate": "gaode",
-            "callnative": "1",
-            "src": "stationfinder",
-        },
-        quote_via=quote,
-        safe=",:",
-    )
-    baidu = "https://api.map.baidu.com/direction?" + urlencode(
-        {
-            "destination": f"latlng:{bd.lat:.6f},{bd.lon:.6f}|name:{name}",
-            "coord_type": "bd09ll",
-            "mode": "riding",
-            "region": "杭州",
-            "output": "html",
-            "src": "stationfinder",
-        },
-        quote_via=quote,
-        safe=",:",
-    )
-    tencent = "https://apis.map.qq.com/uri/v1/routeplan?" + urlencode(
-        {
-            "type": "bike",
-            "to": name,
-            "tocoord": f"{gcj.lat:.6f},{gcj.lon:.6f}",
-            "referer": "stationfinder",
-        },
-        quote_via=quote,
-        safe=",:",
-    )
-    apple = "https://maps.apple.com/?" + urlencode(
-        {"daddr": f"{lat:.6f},{lon:.6f}", "dirflg": "w", "q": name}, quote_via=quote, safe=","
-    )
-    return {
-        "amap": {"url": amap, "crs": "gcj02"},
-        "baidu": {"url": baidu, "crs": "bd09"},
-        "tencent": {"url": tencent, "crs": "gcj02"},
-        "apple": {"url": apple, "crs": "wgs84"},
     }

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import Any
 
 from stationfinder.core import hours
-from stationfinder.geo import travel
+from stationfinder.geo import navigation, travel
 from stationfinder.geo.index import Hit
 from stationfinder.geo.point import Point
 from stationfinder.registry import geojson as schemas
@@ -62,7 +62,7 @@ _states = HoursStates()
 def _links(name: str, lon: float, lat: float) -> tuple[list[float], dict[str, dict[str, str]]]:
     """A station's GCJ-02 position and navigation links: the same on every answer, and
     building the links (URL quoting) was a third of a request's time."""
-    return schemas.gcj02_lonlat(lon, lat), schemas.navigation_links(name, lon, lat)
+    return navigation.gcj02_lonlat(lon, lat), navigation.navigation_links(name, lon, lat)
 
 
 def _search(

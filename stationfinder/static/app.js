@@ -383,7 +383,8 @@
     return {
       amap: {url: "https://uri.amap.com/navigation?to=" + gcj[0].toFixed(6) + "," + gcj[1].toFixed(6) + "," +
         encodeURIComponent(name) + "&mode=ride&coordinate=gaode&callnative=1&src=stationfinder"},
-      apple: {url: "https://maps.apple.com/?daddr=" + lat.toFixed(6) + "," + lon.toFixed(6) + "&dirflg=w&q=" + encodeURIComponent(name)}
+      // Apple's map data inside mainland China is GCJ-02, as the server's links say.
+      apple: {url: "https://maps.apple.com/?daddr=" + gcj[1].toFixed(6) + "," + gcj[0].toFixed(6) + "&dirflg=w&q=" + encodeURIComponent(name)}
     };
   }
 

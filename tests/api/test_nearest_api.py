@@ -174,7 +174,8 @@ def test_features_carry_distance_times_gcj02_and_navigation(client: FlaskClient)
     assert f"{gcj.lon:.6f},{gcj.lat:.6f}" in nav["amap"]["url"]
     assert nav["amap"]["crs"] == nav["tencent"]["crs"] == "gcj02"
     assert nav["baidu"]["crs"] == "bd09" and "coord_type=bd09ll" in nav["baidu"]["url"]
-    assert f"{lat:.6f},{lon:.6f}" in nav["apple"]["url"]
+    # Apple's map data in mainland China is GCJ-02 (AutoNavi's): a WGS-84 pin lands off.
+    assert f"{gcj.lat:.6f},{gcj.lon:.6f}" in nav["apple"]["url"] and nav["apple"]["crs"] == "gcj02"
 
 
 def test_results_sorted_by_distance_and_default_k_is_5(client: FlaskClient) -> None:

@@ -15,7 +15,7 @@ from stationfinder.core import hours
 from stationfinder.core.clock import SHANGHAI
 from stationfinder.core.vocabulary import AMENITIES, AMENITY_CODES, KIND_NAMES, KINDS, STREETS
 from stationfinder.db import get_session
-from stationfinder.geo import travel
+from stationfinder.geo import navigation, travel
 from stationfinder.geo.gazetteer import Place
 from stationfinder.geo.point import Point
 from stationfinder.registry import geojson as schemas
@@ -254,7 +254,7 @@ def station(station_id: str) -> tuple[str, int]:
             today=hours.today_in_words(row.opening_hours, now, lang),
             week=week,
             amenities=amenity_items(row.amenities or [], lang),
-            navigation=nav_links(schemas.navigation_links(row.name, row.lon, row.lat), t),
+            navigation=nav_links(navigation.navigation_links(row.name, row.lon, row.lat), t),
             last_confirmed=_local(row.last_confirmed_at),
             map=maps.render(fmap),
             config=_page_config(lang),
