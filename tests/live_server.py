@@ -13,12 +13,14 @@ of them is in the middle of a write (`write_in_progress`), and a large import fi
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import json
 import os
 import random
 import secrets
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -46,22 +48,34 @@ PROBES = 8  # readiness requests in flight at once, so that every worker gets so
 
 
 class Gunicorn:
-    """A gunicorn master with its workers on a free port of 127.0.0.1."""
+    """A gunicorn master with its workers on a free port of 127.0.0.1, or of `host` (any
+    127.x.y.z is this machine's on Linux, so several "hosts" can run side by side) and on
+    `port` when given (a host restarted where its proxy expects it)."""
 
-    def __init__(self, database_url: str, workers: int, log_path: Path, **settings: str) -> None:
-        self.port = free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
+    def __init__(
+        self,
+        database_url: str,
+        workers: int,
+        log_path: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        **settings: str,
+    ) -> None:
+        self.host = host
+        self.port = port or free_port(host)
+        self.base_url = f"http://{host}:{self.port}"
         self.log_path = log_path
         self.pids: set[str] = set()  # the workers seen ready
         env = server_env(database_url, **settings)
-        self._log = log_path.open("wb")
+        self._log = log_path.open("ab")
         self.process = subprocess.Popen(
             [
                 sys.executable, "-m", "gunicorn",
                 "-c", str(REPO / "gunicorn.conf.py"),
                 "--chdir", str(REPO),
                 "--workers", str(workers),
-                "--bind", f"127.0.0.1:{self.port}",
+                "--bind", f"{host}:{self.port}",
                 WSGI_APP,
             ],
             cwd=REPO,
@@ -72,7 +86,7 @@ class Gunicorn:
 
     def get(self, path: str) -> tuple[int, dict[str, str], bytes]:
         """One request on a new connection (so the next may land on another worker)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn = http.client.HTTPConnection(self.host, self.port, timeout=10)
         try:
             conn.request("GET", path, headers={"Connection": "close"})
             response = conn.getresponse()
@@ -111,16 +125,29 @@ class Gunicorn:
         return ready
 
     def log_tail(self) -> str:
-        self._log.flush()
+        if not self._log.closed:
+            self._log.flush()
         return self.log_path.read_text(errors="replace")[-4000:]
 
+    def kill(self) -> None:
+        """Kill the master and its workers at once (SIGKILL), as a host that loses power:
+        nothing is finished, no connection closed politely."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        workers = [int(pid) for pid in children.read_text().split()] if children.exists() else []
+        self.process.kill()
+        for pid in workers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=10)
+        if self.process.poll() is None:  # not killed already
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
         self._log.close()
 
 
@@ -139,10 +166,12 @@ def server_env(database_url: str, **settings: str) -> dict[str, str]:
 
 
 @contextmanager
-def serving(database_url: str, workers: int, log_path: Path, **settings: str) -> Iterator[Gunicorn]:
-    """gunicorn on `database_url` with every worker ready; stopped on the way out.
-    `settings` are extra STATIONFINDER_* values by their lower-case name."""
-    server = Gunicorn(database_url, workers, log_path, **settings)
+def serving(
+    database_url: str, workers: int, log_path: Path, *, host: str = "127.0.0.1", **settings: str
+) -> Iterator[Gunicorn]:
+    """gunicorn on `database_url` (on `host`) with every worker ready; stopped on the way
+    out. `settings` are extra STATIONFINDER_* values by their lower-case name."""
+    server = Gunicorn(database_url, workers, log_path, host=host, **settings)
     try:
         server.wait_until_ready(workers)
         yield server
@@ -173,9 +202,9 @@ def seeded_database(kind: str, tmp_path: Path, seeded_sqlite: Path, purpose: str
         yield url
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+        s.bind((host, 0))
         return int(s.getsockname()[1])
 
 
