@@ -198,7 +198,9 @@ def locate(session: Session, areas: Areas, place: Place) -> tuple[Point | None, 
         station = session.get(Station, place.station_id) if len(place.station_id) <= 32 else None
         if station is None or not station.active:
             raise CouncilError("no such station", field="station_id")
-        point = point or Point(station.lon, station.lat)
+        # The station's own point, public already, is the place: a courier's position
+        # sent with it would say where the courier stood, which is nobody's business.
+        point = Point(station.lon, station.lat)
     if point is None:
         return None, None
     street = areas.street_at(point)
@@ -249,6 +251,8 @@ def raise_issue(
         raise CouncilError("media_url must be an http(s) URL", field="media_url")
     place = place or Place()
     point, street = locate(session, areas, place)
+    if point is not None and not place.station_id:
+        point = point.coarse()  # a courier's own position: only ~100 m is ever kept
     label = clean_text(place.label, "place", limit=PLACE_LABEL_MAX) or None
     issue = CouncilIssue(
         title=clean_title,

@@ -1,6 +1,7 @@
-"""The place of an issue through the test client: a pin's WGS-84 position is stored as
-sent, a point outside the district gets the form's message with the pin kept where it
-was, and the issue's page carries its place map (self-hosted Leaflet, no inline code)."""
+"""The place of an issue through the test client: a pin's WGS-84 position is stored
+rounded to the public ~100 m grid, a point outside the district gets the form's message
+with the pin kept where it was, and the issue's page carries its place map (self-hosted
+Leaflet, no inline code)."""
 
 from __future__ import annotations
 
@@ -55,10 +56,10 @@ def test_a_pinned_point_is_stored_and_shown_on_the_issue_page(
     response = post_issue(courier, lon=BAIYANG[0], lat=BAIYANG[1])
     assert response.status_code == 302
     issue = stored(council_app)
-    assert (issue.lon, issue.lat, issue.street) == (120.335127, 30.310482, "白杨街道")
+    assert (issue.lon, issue.lat, issue.street) == (120.335, 30.31, "白杨街道")  # ~100 m
     page = courier.get(response.headers["Location"]).text
     config = map_config(page, "place-map")
-    assert config["point"] == [120.335127, 30.310482]  # WGS-84: the script converts
+    assert config["point"] == [120.335, 30.31]  # WGS-84, coarse: the script converts
     assert config["tileCrs"] == "gcj02" and "{x}" in config["tileUrl"]
     leaflet = re.search(r'<script src="(/static/vendor/leaflet/[^"]+/leaflet\.js)"', page)
     assert leaflet and courier.get(leaflet.group(1)).status_code == 200
