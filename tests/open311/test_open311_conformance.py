@@ -307,7 +307,10 @@ def test_xml_always_parses_whatever_was_typed(app: Flask, client: FlaskClient) -
         session.execute(
             update(CouncilIssue)
             .where(CouncilIssue.id == int(number.rsplit("-", 1)[1]))
-            .values(place_label="旧\x01数据\x0b\x1f", title="旧\x00标题")
+            .values(
+                place_label="旧\x01数据\x0b\x1f",
+                description=CouncilIssue.description + "\x02\x1b末",
+            )
         )
     for url in (f"{BASE}requests/{number}.xml", f"{BASE}requests.xml"):
         response = client.get(url)
@@ -317,6 +320,7 @@ def test_xml_always_parses_whatever_was_typed(app: Flask, client: FlaskClient) -
         description = request.findtext("description") or ""
         assert "<b>&amp;</b> ]]>" in description and "\U0001f6f5" in description
         assert "\ufffe" not in description and "\uffff" not in description
+        assert description.endswith("\U0001f6f5末")  # the legacy controls are gone
         assert request.findtext("address") == "旧数据"
     assert "危险" in (get_one(client, number)["description"] or "")
 
