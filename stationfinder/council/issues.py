@@ -315,6 +315,18 @@ def back_issue(
     if not established:
         # Young or unminted keys of one network add a handful; the rest wait for the
         # secretary (待核实), so rotating keys behind one address buys nothing.
+        # Count under the issue row's write lock, or sixteen keys arriving at once all
+        # read "fewer than 3". A no-op UPDATE takes that lock on both databases:
+        # PostgreSQL holds the row until commit (the next backer's UPDATE waits, and
+        # its count, a new statement under READ COMMITTED, sees the committed row);
+        # SQLite takes the database's write lock, and as pysqlite begins the
+        # transaction at this first write, the count after it cannot be stale.
+        # SELECT ... FOR UPDATE alone would not do: SQLite has no row locks.
+        session.execute(
+            update(CouncilIssue)
+            .where(CouncilIssue.id == issue.id)
+            .values(backing_count=CouncilIssue.backing_count)
+        )
         young = session.scalar(
             select(func.count()).where(
                 IssueBacking.issue_id == issue.id,
