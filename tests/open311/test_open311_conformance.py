@@ -387,3 +387,28 @@ def test_the_public_base_url_is_kept_without_its_trailing_slash() -> None:
     settings = load_settings({"STATIONFINDER_PUBLIC_BASE_URL": " https://a.cn/sf/ "})
     assert settings["PUBLIC_BASE_URL"] == "https://a.cn/sf"
     assert load_settings({})["PUBLIC_BASE_URL"] is None
+
+
+def test_a_photo_link_starts_with_the_public_address(make_app: Callable[..., Flask]) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    from stationfinder.registry import photos
+
+    app = make_app(RATE_LIMITS=False, PUBLIC_BASE_URL="https://xiaoge.example.cn")
+    client = app.test_client()
+    number = raise_one(client)
+    picture = BytesIO()
+    Image.new("RGB", (8, 8), "red").save(picture, "PNG")
+    with session_scope(app) as session:
+        photo_id = photos.store_photo(session, picture.getvalue()).id
+        session.execute(
+            update(CouncilIssue)
+            .where(CouncilIssue.id == int(number.rsplit("-", 1)[1]))
+            .values(photo_id=photo_id)
+        )
+    answer = client.get(f"{BASE}requests/{number}.json", headers={"Host": "evil.example"})
+    media = answer.get_json()[0]["media_url"]
+    assert media == f"https://xiaoge.example.cn/council/issues/{number}/photo"
+    assert client.get(media.removeprefix("https://xiaoge.example.cn")).status_code == 200
