@@ -220,7 +220,7 @@
       layer = L.featureGroup().addTo(map);
       var you = onTiles(state.point.lon, state.point.lat);
       L.marker([you[1], you[0]], {
-        title: t.you_are_here, zIndexOffset: 1000,
+        title: t.you_are_here, zIndexOffset: 1000, interactive: false, keyboard: false,
         icon: L.divIcon({className: "sf-you", iconSize: [18, 18]})
       }).addTo(layer);
       features.forEach(function (f, i) {
@@ -229,7 +229,7 @@
           : onTiles(f.geometry.coordinates[0], f.geometry.coordinates[1]);
         var marker = L.marker([at[1], at[0]], {
           title: p.name, alt: p.name,
-          icon: L.divIcon({className: "sf-pin" + (i === 0 ? " sf-first" : ""), iconSize: [22, 22]})
+          icon: L.divIcon({className: "sf-pin" + (i === 0 ? " sf-first" : ""), iconSize: [48, 48]})
         });
         marker.stationId = f.id;
         marker.bindPopup(function () {
@@ -292,20 +292,64 @@
     }
 
     function usePlace(place) {
+      suggestBox.hidden = true;
       state.point = {lon: place.lon, lat: place.lat};
       state.label = cfg.lang === "en" && place.name_en ? place.name_en : place.name;
       search();
     }
 
+    /* What to search instead, in the box the server fills for the no-script page: links
+     * to the same searches, run here without leaving the page (offline too). */
+    var suggestBox = document.querySelector("[data-testid=place-suggestions]");
+    function suggestionLink(label, href, run) {
+      var a = el("a", null, label);
+      a.href = href;
+      a.addEventListener("click", function (event) { event.preventDefault(); run(); });
+      return a;
+    }
+    function offerInstead(places) {
+      suggestBox.textContent = "";
+      var nearest = form.getAttribute("action");
+      if (places.length) {
+        suggestBox.appendChild(el("p", null, t.did_you_mean));
+        var placeLinks = el("div", "nav-apps");
+        placeLinks.setAttribute("data-testid", "suggested-places");
+        places.forEach(function (p) {
+          var label = cfg.lang === "en" && p.name_en ? p.name_en : p.name;
+          placeLinks.appendChild(suggestionLink(label, nearest + "?place=" + encodeURIComponent(p.name), function () {
+            placeInput.value = label;
+            usePlace(p);
+          }));
+        });
+        suggestBox.appendChild(placeLinks);
+      }
+      suggestBox.appendChild(el("p", null, t.or_pick_street));
+      var streetLinks = el("div", "nav-apps");
+      streetLinks.setAttribute("data-testid", "suggested-streets");
+      Object.keys(cfg.streets).forEach(function (name) {
+        var s = cfg.streets[name];
+        streetLinks.appendChild(suggestionLink(s.label, nearest + "?street=" + encodeURIComponent(name), function () {
+          placeInput.value = "";
+          streetSelect.value = name;
+          usePlace({name: s.label, lon: s.lon, lat: s.lat});
+        }));
+      });
+      suggestBox.appendChild(streetLinks);
+      suggestBox.hidden = false;
+    }
+
     function findPlace(text) {
       say(t.searching);
       timed(cfg.urls.places + "?q=" + encodeURIComponent(text)).then(function (body) {
-        if (body.places.length) usePlace(body.places[0]);
-        else say(fmt(t.place_not_found, {place: text}));
+        if (body.places.length) { usePlace(body.places[0]); return; }
+        say(fmt(t.place_not_found, {place: text}));
+        offerInstead(body.suggestions || []);
       }).catch(function () {
+        /* No answer from the server: say so, rather than that the place does not exist. */
         var local = localPlace(text);
-        if (local) usePlace(local);
-        else say(fmt(t.place_not_found, {place: text}));
+        if (local) { usePlace(local); return; }
+        say(t.place_offline);
+        offerInstead([]);
       });
     }
 
@@ -496,7 +540,7 @@
     function stationMarker(f, at) {
       var p = f.properties;
       var marker = L.marker([at[1], at[0]], {
-        title: p.name, alt: p.name, icon: L.divIcon({className: "sf-pin", iconSize: [22, 22]})
+        title: p.name, alt: p.name, icon: L.divIcon({className: "sf-pin", iconSize: [48, 48]})
       });
       marker.stationId = f.id;
       marker.bindPopup(function () {
@@ -516,7 +560,7 @@
     }
 
     function clusterMarker(count, at) {
-      var size = count < 100 ? 34 : count < 10000 ? 42 : 50;
+      var size = count < 100 ? 48 : count < 10000 ? 52 : 56;  // a 48 px tap target at least
       var icon = L.divIcon({className: "sf-cluster", iconSize: [size, size], html: ""});
       var marker = L.marker([at[1], at[0]], {icon: icon, title: String(count), keyboard: true});
       marker.on("add", function () {

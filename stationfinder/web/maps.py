@@ -134,7 +134,7 @@ class StationMarkers(MacroElement):
                 var marker = L.marker([pin.lat, pin.lon], {
                     title: pin.name,
                     alt: pin.name,
-                    icon: L.divIcon({className: "sf-pin", iconSize: [22, 22]}),
+                    icon: L.divIcon({className: "sf-pin", iconSize: [48, 48]}),
                 });
                 marker.stationId = pin.id;
                 marker.bindPopup(function () {
@@ -169,8 +169,10 @@ class MapHandle(MacroElement):
         """
         {% macro script(this, kwargs) %}
         window.stationfinderMap = {{ this._parent.get_name() }};
-        {{ this._parent.get_name() }}.attributionControl.setPrefix(
-            '<a href="https://leafletjs.com">Leaflet</a>');
+        // Plain text, not a link: a 14 px link is a tap target no glove can hit.
+        {{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
+        // Metres and kilometres only: couriers here do not read feet and miles.
+        L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
         {% endmacro %}
         """
     )
@@ -190,7 +192,7 @@ def base_map(
         zoom_start=zoom,
         tiles=None,
         max_zoom=tiles.max_zoom,
-        control_scale=True,
+        control_scale=False,  # a metric-only scale is added by MapHandle
         prefer_canvas=False,
     )
     # Instance attributes shadow folium's class-level CDN lists: no jQuery, Bootstrap,

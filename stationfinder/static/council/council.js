@@ -53,12 +53,12 @@
     L.tileLayer(cfg.tileUrl, {
       subdomains: cfg.subdomains, attribution: cfg.attribution, maxZoom: cfg.maxZoom
     }).addTo(map);
-    map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-    var marker = cfg.point ? L.marker(shown(cfg.point[0], cfg.point[1]), {alt: text.map_label}).addTo(map) : null;
+    map.attributionControl.setPrefix("Leaflet");  // text, not a 14 px link
+    var marker = cfg.point ? L.marker(shown(cfg.point[0], cfg.point[1]), {alt: text.map_label, interactive: false, keyboard: false}).addTo(map) : null;
     window.stationfinderCouncilMap = map;  /* for the browser tests, as on the other maps */
     return {map: map, crs: crs, shown: shown, marker: function (at) {
       if (at === null) { if (marker) map.removeLayer(marker); marker = null; return; }
-      if (marker) marker.setLatLng(at); else marker = L.marker(at, {alt: text.map_label}).addTo(map);
+      if (marker) marker.setLatLng(at); else marker = L.marker(at, {alt: text.map_label, interactive: false, keyboard: false}).addTo(map);
     }};
   }
 
