@@ -191,6 +191,23 @@ PLACES: tuple[tuple[str, str, str, str, float, float], ...] = (
     ("前进街道办事处", "Qianjin Subdistrict Office", "government", "前进街道", 120.640, 30.228),
 )
 
+# The names people really use for some of PLACES (curated: forms the gazetteer cannot
+# derive by rule, or well known enough to rank as a name). The gazetteer derives the
+# rest itself: the bracketed campus dropped, 办事处 dropped, abbreviations such as 杭电
+# picked from the full name, pinyin and initials (stationfinder/geo/place_names.py).
+ALIASES: dict[str, tuple[str, ...]] = {
+    "杭州电子科技大学": ("杭电", "HDU"),
+    "浙江理工大学": ("浙理工", "理工大", "ZSTU"),
+    "中国计量大学": ("量大", "CJLU"),
+    "浙江财经大学（下沙校区）": ("浙财", "浙财大", "ZUFE"),
+    "杭州师范大学（下沙校区）": ("杭师大", "HZNU"),
+    "浙江工商大学": ("浙工商", "浙商大", "ZJGSU"),
+    "浙江传媒学院（下沙校区）": ("浙传", "CUZ"),
+    "下沙高教园区": ("高教园", "下沙大学城", "大学城"),
+    "龙湖杭州金沙天街": ("金沙天街", "天街"),
+    "钱塘区人民政府": ("区政府",),
+}
+
 GAZETTEER_NOTICE = (
     "Real places of Qiantang district at approximate WGS-84 positions, not surveyed: "
     "good enough to pick the stations near a place, not to navigate by. Each place lies "
@@ -433,7 +450,15 @@ def gazetteer_document(outlines: dict[str, Polygon]) -> dict[str, Any]:
                 "lat": lat,
             }
         )
-    return {"notice": GAZETTEER_NOTICE, "source": "data/make_sample_data.py", "places": places}
+    names = {name for name, *_ in PLACES}
+    if not names >= ALIASES.keys():
+        raise SystemExit(f"aliases for unknown places: {sorted(ALIASES.keys() - names)}")
+    return {
+        "notice": GAZETTEER_NOTICE,
+        "source": "data/make_sample_data.py",
+        "places": places,
+        "aliases": {name: list(aliases) for name, aliases in ALIASES.items()},
+    }
 
 
 def metres_between(a: tuple[float, float], b: tuple[float, float]) -> float:

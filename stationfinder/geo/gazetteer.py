@@ -1,32 +1,64 @@
 """An offline gazetteer: find a place by name without any outside geocoding service.
 
-Couriers without geolocation type a place ("金沙湖", "杭电") or pick a subdistrict. The
-gazetteer holds the shipped landmarks (`data/gazetteer.json`) and the subdistricts (at
-their outlines' centroids), and matches a query against Chinese and English names.
+Couriers without geolocation type a place ("金沙湖", "杭电", "xiasha", "jsh", 「二号大街」)
+or pick a subdistrict. The gazetteer holds the shipped landmarks (`data/gazetteer.json`,
+with a short curated list of the names people really use for them) and the subdistricts
+(at their outlines' centroids), and matches a query against their Chinese and English
+names, their short forms and their pinyin (how the notations meet: `place_names`).
 Stations are ranked with them: the app finds candidates by name in the database with
-`like_pattern` and passes them to `search` (`Gazetteer.build` also takes stations
-directly, for a registry held in memory). Flask-free.
+`like_patterns` and passes them to `search` (`Gazetteer.build` also takes stations
+directly, for a registry held in memory). When nothing matches, `suggest` offers the
+nearest names by edit distance. Flask-free.
+
+Every key is computed once, when the gazetteer is built (the app holds one), so a query
+costs string comparisons only; bench figures are in bench/README.md.
 """
 
 from __future__ import annotations
 
 import json
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from stationfinder.geo.place_names import (
+    MAX_QUERY_LENGTH,
+    derived_short_forms,
+    is_abbreviation,
+    like_patterns,
+    normalise,
+    number_bounded,
+    occurs,
+    pinyin_forms,
+    stem,
+    without_qualifier,
+)
 from stationfinder.geo.point import Point
 
-MAX_QUERY_LENGTH = 60
+__all__ = [
+    "MAX_QUERY_LENGTH",
+    "Gazetteer",
+    "Place",
+    "like_patterns",
+    "load_document",
+    "normalise",
+]
 
 # Subdistricts first (a courier naming one means its centre), then the shipped places,
 # then stations (which the courier can open directly anyway).
 _KIND_RANK = {"street": 0, "landmark": 1, "metro": 1, "university": 1, "government": 1}
 _STATION_RANK = 2
-_SUFFIXES = ("街道", "站", "subdistrict", "station")
+
+# How a query matched, best first: the name as written, then the start of it, then a
+# name people use for the place (curated or derived), then inside the name, then a
+# Chinese abbreviation of it, then its pinyin, then its initials.
+EXACT, PREFIX, ALIAS, ALIAS_PREFIX, INSIDE, SHORT_FORM = range(6)
+PINYIN, PINYIN_PREFIX, PINYIN_SYLLABLE, INITIALS, INITIALS_PREFIX = range(6, 11)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,28 +71,107 @@ class Place:
     station_id: str | None = None
 
 
-def normalise(text: str) -> str:
-    """Fold width, case and spacing so "ＪＩＮＳＨＡ  lake" finds "Jinsha Lake"."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if not ch.isspace() and ch not in "·・-_'’,，()（）")
+@dataclass(frozen=True, slots=True)
+class _Keys:
+    """One place's normalised names and their stems, aliases, pinyin and initials."""
+
+    names: tuple[str, ...]
+    stems: tuple[str, ...]
+    aliases: tuple[str, ...]
+    full_forms: tuple[str, ...]  # the names and their derived forms, not curated aliases
+    pinyin: tuple[tuple[str, tuple[int, ...]], ...]  # (full pinyin, syllable starts)
+    initials: tuple[str, ...]
 
 
-def _stem(key: str) -> str:
-    for suffix in _SUFFIXES:
-        if key.endswith(suffix) and len(key) > len(suffix) + 1:
-            return key[: -len(suffix)]
-    return key
+def _keys(place: Place, aliases: Sequence[str] = (), with_pinyin: bool = True) -> _Keys:
+    names = tuple(dict.fromkeys(normalise(n) for n in (place.name, place.name_en) if n))
+    names = tuple(n for n in names if n)
+    stems = tuple(dict.fromkeys(stem(n) for n in names))
+    derived = [normalise(form) for form in derived_short_forms(place.name)]
+    written = [*aliases, *derived_short_forms(place.name)]
+    alias_keys = tuple(k for k in dict.fromkeys(normalise(a) for a in written) if k)
+    alias_keys = tuple(k for k in alias_keys if k not in names)
+    # Abbreviations are read off full names only (浙大 is not short for 浙商大), and not
+    # off a bracketed qualifier (the 大 of 浙江财经大学 is not in its distinctive part).
+    qualified = normalise(place.name) if without_qualifier(place.name) != place.name else None
+    full_forms = tuple(
+        dict.fromkeys([*(n for n in names if n != qualified), *(k for k in derived if k)])
+    )
+    pinyin: dict[tuple[str, tuple[int, ...]], None] = {}
+    initials: dict[str, None] = {}
+    if with_pinyin:
+        chinese = [place.name, *(s for s in (stem(place.name),) if s != place.name), *written]
+        for text in chinese:
+            forms = pinyin_forms(text)
+            if forms is None:
+                continue
+            pinyin[(forms.full, forms.starts)] = None
+            if forms.full_u != forms.full:
+                pinyin[(forms.full_u, forms.starts)] = None
+            initials[forms.initials] = None
+    return _Keys(names, stems, alias_keys, full_forms, tuple(pinyin), tuple(initials))
+
+
+def _match_rank(q: str, q_stem: str, keys: _Keys) -> int | None:
+    """The best way (the constants above) ``q`` matches a place's keys, or None."""
+    if q in keys.names or q_stem in keys.stems:
+        return EXACT
+    if any(k.startswith(q) and number_bounded(q, k, 0) for k in keys.names):
+        return PREFIX
+    if q in keys.aliases:
+        return ALIAS
+    if any(k.startswith(q) and number_bounded(q, k, 0) for k in keys.aliases):
+        return ALIAS_PREFIX
+    if any(occurs(q, k) or (len(q_stem) >= 2 and occurs(q_stem, k)) for k in keys.names):
+        return INSIDE
+    if any(is_abbreviation(q, k) for k in keys.full_forms):
+        return SHORT_FORM
+    if not q.isascii() or not q.isalnum():
+        return None  # pinyin is letters (and a digit a name itself has)
+    best: int | None = None
+    for full, starts in keys.pinyin:
+        if full == q:
+            return PINYIN
+        if full.startswith(q):
+            best = PINYIN_PREFIX
+        elif best is None and any(full.startswith(q, at) for at in starts[1:]):
+            best = PINYIN_SYLLABLE
+    if best is not None:
+        return best
+    if q in keys.initials:
+        return INITIALS
+    if len(q) >= 2 and any(k.startswith(q) for k in keys.initials):
+        return INITIALS_PREFIX
+    return None
 
 
 class Gazetteer:
-    """Places searchable by name; `search` ranks exact, then prefix, then substring."""
+    """Places searchable by name; `search` ranks by how the query matched (`EXACT` ...
+    `INITIALS_PREFIX`), then subdistricts before places before stations, then shorter
+    names, then the name itself, so equal queries always answer in the same order."""
 
-    def __init__(self, places: Iterable[Place]) -> None:
+    def __init__(
+        self, places: Iterable[Place], aliases: Mapping[str, Sequence[str]] | None = None
+    ) -> None:
         self._places = list(places)
-        self._keys = [_keys(p) for p in self._places]
+        aliases = aliases or {}
+        self._keys = [_keys(p, aliases.get(p.name, ())) for p in self._places]
+        # Edit distance runs over one flat list (in C, through rapidfuzz): every name,
+        # alias and pinyin, each pointing back at its place.
+        self._fuzzy: list[str] = []
+        self._fuzzy_owner: list[int] = []
+        for index, keys in enumerate(self._keys):
+            texts = chain(keys.names, keys.stems, keys.aliases, (f for f, _ in keys.pinyin))
+            for text in dict.fromkeys(texts):
+                self._fuzzy.append(text)
+                self._fuzzy_owner.append(index)
 
     def __len__(self) -> int:
         return len(self._places)
+
+    @property
+    def subdistricts(self) -> list[Place]:
+        return [p for p in self._places if p.kind == "street"]
 
     @classmethod
     def build(
@@ -70,7 +181,8 @@ class Gazetteer:
         stations: Iterable[Mapping[str, Any]],
         street_names_en: Mapping[str, str] | None = None,
     ) -> Gazetteer:
-        """From the gazetteer document, subdistrict centres and GeoJSON station features."""
+        """From the gazetteer document (its places and its ``aliases``: name → names
+        people use), subdistrict centres and GeoJSON station features."""
         places: list[Place] = []
         for name, centre in street_centres.items():
             en = (street_names_en or {}).get(name)
@@ -98,66 +210,82 @@ class Gazetteer:
                     station_id=str(feature["id"]),
                 )
             )
-        return cls(places)
+        return cls(places, document.get("aliases") or {})
+
+    def _rank_key(self, place: Place, match: int) -> tuple[int, int, int, str]:
+        kind_rank = _STATION_RANK if place.station_id else _KIND_RANK.get(place.kind, 1)
+        return (match, kind_rank, len(place.name), place.name)
 
     def search(self, query: str, limit: int = 8, also: Iterable[Place] = ()) -> list[Place]:
         """Places matching ``query``, best first; ``also`` are more places to rank with
-        these (stations found in the database by `like_pattern`)."""
+        these (stations found in the database by `like_patterns`, which are matched by
+        name only: the database pattern cannot find a station by its pinyin)."""
         q = normalise(query[:MAX_QUERY_LENGTH])
         if not q:
             return []
-        stem = _stem(q)
-        scored: list[tuple[int, int, int, int, Place]] = []
+        q_stem = stem(q)
+        scored: list[tuple[tuple[int, int, int, str], int, Place]] = []
         candidates = chain(
-            zip(self._places, self._keys, strict=True), ((p, _keys(p)) for p in also)
+            zip(self._places, self._keys, strict=True),
+            ((p, _keys(p, with_pinyin=False)) for p in also),
         )
+        seen: set[str] = set()
         for order, (place, keys) in enumerate(candidates):
-            match = _match_rank(q, stem, keys)
-            if match is None:
-                continue
-            kind_rank = _STATION_RANK if place.station_id else _KIND_RANK.get(place.kind, 1)
-            scored.append((match, kind_rank, len(place.name), order, place))
-        scored.sort(key=lambda row: row[:4])
+            if place.station_id is not None:
+                if place.station_id in seen:
+                    continue
+                seen.add(place.station_id)
+            match = _match_rank(q, q_stem, keys)
+            if match is not None:
+                scored.append((self._rank_key(place, match), order, place))
+        scored.sort(key=lambda row: row[:2])
         return [row[-1] for row in scored[:limit]]
 
     def best(self, query: str) -> Place | None:
         found = self.search(query, limit=1)
         return found[0] if found else None
 
+    def suggest(self, query: str, limit: int = 5) -> list[Place]:
+        """For a query `search` finds nothing for: the places whose name, short form or
+        pinyin is nearest by edit distance (a typo, a wrong character, a half-typed
+        name: the start of a longer name counts too), within a distance that grows
+        with the query (`_typo_allowance`). Nearest first."""
+        q = normalise(query[:MAX_QUERY_LENGTH])
+        cutoff = _typo_allowance(q)
+        if not cutoff:
+            return []
+        distance: dict[int, int] = {}
+        heads = [text[: len(q)] for text in self._fuzzy]
+        for texts in (self._fuzzy, heads):
+            hits = process.extract(
+                q, texts, scorer=Levenshtein.distance, score_cutoff=cutoff, limit=None
+            )
+            for _, score, at in hits:
+                owner = self._fuzzy_owner[at]
+                distance[owner] = min(score, distance.get(owner, cutoff + 1))
+        ranked = sorted(
+            distance.items(), key=lambda kv: (kv[1], self._rank_key(self._places[kv[0]], 0))
+        )
+        return [self._places[index] for index, _ in ranked[:limit]]
 
-def _keys(place: Place) -> tuple[str, ...]:
-    return tuple(normalise(n) for n in (place.name, place.name_en) if n)
 
-
-def like_pattern(query: str) -> str | None:
-    """A SQL ``LIKE`` pattern (``ESCAPE '\\'``, on lower-cased names) that every name
-    `search` could match for ``query`` satisfies: the characters of its stem in order,
-    anything between them (the spaces and punctuation `normalise` drops). A superset:
-    `search` ranks what the database returns. None for a query that matches nothing."""
-    q = normalise(query[:MAX_QUERY_LENGTH])
-    if not q:
-        return None
-    escaped = (c if c not in "%_\\" else "\\" + c for c in _stem(q))
-    return "%" + "%".join(escaped) + "%"
-
-
-def _match_rank(q: str, stem: str, keys: Sequence[str]) -> int | None:
-    best: int | None = None
-    for key in keys:
-        if key == q or _stem(key) == stem:
-            rank = 0
-        elif key.startswith(q) or key.startswith(stem):
-            rank = 1
-        elif q in key or (len(stem) >= 2 and stem in key):
-            rank = 2
-        else:
-            continue
-        best = rank if best is None else min(best, rank)
-    return best
+def _typo_allowance(q: str) -> int:
+    """How many edits a suggestion may be from ``q``. A Chinese character says far more
+    than a letter: one wrong character in two (金纱 for 金沙) is still a fair guess, one
+    wrong letter in three ("xsa") is anything at all."""
+    if not q.isascii():
+        return 0 if len(q) < 2 else 1 if len(q) <= 4 else 2
+    return 0 if len(q) < 4 else 1 if len(q) == 4 else 2 if len(q) <= 8 else 3
 
 
 def load_document(path: Path) -> dict[str, Any]:
     document = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(document, dict) or not isinstance(document.get("places"), list):
         raise ValueError(f"{path}: expected an object with a 'places' list")
+    aliases = document.get("aliases", {})
+    if not isinstance(aliases, dict) or not all(
+        isinstance(names, list) and all(isinstance(n, str) for n in names)
+        for names in aliases.values()
+    ):
+        raise ValueError(f"{path}: 'aliases' must map a place's name to a list of names")
     return document

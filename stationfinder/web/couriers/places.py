@@ -11,7 +11,7 @@ from stationfinder.core.resources import data_file
 from stationfinder.core.vocabulary import STREET_BY_NAME
 from stationfinder.db import get_session
 from stationfinder.geo.areas import Areas
-from stationfinder.geo.gazetteer import Gazetteer, Place, like_pattern, load_document
+from stationfinder.geo.gazetteer import Gazetteer, Place, like_patterns, load_document
 from stationfinder.geo.point import Point
 from stationfinder.registry import stations as registry
 from stationfinder.web.context import current_areas
@@ -53,9 +53,10 @@ def streets() -> list[Place]:
 
 
 def gazetteer() -> Gazetteer:
-    """The shipped landmarks and the subdistricts; made once per app. Stations are not
-    in it: `search_places` finds them by name in the database, so the gazetteer costs
-    the same at 158 stations as at 400,000 and never goes stale after an edit."""
+    """The shipped landmarks and the subdistricts; made once per app, with every pinyin
+    and short-form key computed then. Stations are not in it: `search_places` finds them
+    by name in the database, so the gazetteer costs the same at 158 stations as at
+    400,000 and never goes stale after an edit."""
     app = current_app
     holder: GazetteerHolder = app.extensions.setdefault(EXTENSION, GazetteerHolder())
     if holder.gazetteer is None:
@@ -72,13 +73,20 @@ def gazetteer() -> Gazetteer:
 
 def search_places(query: str, limit: int = 8) -> list[Place]:
     """Subdistricts, landmarks and stations matching ``query``, best first."""
-    pattern = like_pattern(query)
-    stations = []
-    if pattern is not None:
-        stations = [
-            Place(name, name_en, "station", street, Point(lon, lat), station_id=station_id)
-            for station_id, name, name_en, street, lon, lat in registry.stations_named_like(
-                get_session(), pattern
+    stations: dict[str, Place] = {}
+    session = get_session()
+    for pattern in like_patterns(query):
+        for station_id, name, name_en, street, lon, lat in registry.stations_named_like(
+            session, pattern
+        ):
+            stations.setdefault(
+                station_id,
+                Place(name, name_en, "station", street, Point(lon, lat), station_id=station_id),
             )
-        ]
-    return gazetteer().search(query, limit, also=stations)
+    return gazetteer().search(query, limit, also=stations.values())
+
+
+def suggest_places(query: str, limit: int = 5) -> list[Place]:
+    """For a query nothing matched: the gazetteer's nearest names by edit distance (the
+    pages list them, and the subdistricts, as searches to run instead)."""
+    return gazetteer().suggest(query, limit)

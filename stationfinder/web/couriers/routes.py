@@ -27,7 +27,7 @@ from stationfinder.web.api.routes import MAX_IN_VIEW
 from stationfinder.web.assets import asset_url, vendor_assets
 from stationfinder.web.context import current_index
 from stationfinder.web.couriers import bp
-from stationfinder.web.couriers.places import search_places
+from stationfinder.web.couriers.places import search_places, suggest_places
 from stationfinder.web.couriers.places import streets as street_places
 from stationfinder.web.couriers.present import (
     CHIP_AMENITIES,
@@ -113,7 +113,10 @@ def _locator(
     near: Place | None = None,
     problem: str | None = None,
     form: Mapping[str, Any] | None = None,
+    suggestions: list[Place] | None = None,
 ) -> tuple[str, int]:
+    """The locator page; ``suggestions`` (a list, maybe empty) when a typed place was
+    not found: the page offers them and the subdistricts as searches to run."""
     lang = current_lang()
     form = form or {"place": "", "street": "", "amenities": [], "open_now": False}
     fmap = maps.courier_map(_tiles(), vendor_assets())
@@ -129,9 +132,21 @@ def _locator(
             cards=cards,
             near=near,
             problem=problem,
+            suggestions=suggestions,
+            keep=_kept_filters(form, lang),
         ),
         200,
     )
+
+
+def _kept_filters(form: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """The query a suggested search keeps from this one: the filters and the language."""
+    kept: dict[str, Any] = {"amenity": list(form["amenities"])}
+    if form["open_now"]:
+        kept["open_now"] = "1"
+    if lang != "zh":
+        kept["lang"] = lang
+    return kept
 
 
 @bp.get("/")
@@ -162,6 +177,7 @@ def nearest_page() -> tuple[str, int]:
                     place=place_query,
                 ),
                 form=form,
+                suggestions=suggest_places(place_query),
             )
         near = found[0]
     elif street:
@@ -194,26 +210,30 @@ def _geocoded(query: str) -> list[Place]:
 
 @bp.get("/places")
 def places() -> Response:
-    """Places matching `q` from the offline gazetteer, best first (JSON)."""
+    """Places matching `q` from the offline gazetteer, best first (JSON); when none,
+    ``suggestions``: the nearest names by edit distance, to offer instead."""
     query = (request.args.get("q") or "").strip()[:60]
     found = (search_places(query) or _geocoded(query)) if query else []
+    suggestions = suggest_places(query) if query and not found else []
     return jsonify(
         {
             "query": query,
-            "places": [
-                {
-                    "name": p.name,
-                    "name_en": p.name_en,
-                    "kind": p.kind,
-                    "street": p.street,
-                    "lon": p.point.lon,
-                    "lat": p.point.lat,
-                    "station_id": p.station_id,
-                }
-                for p in found
-            ],
+            "places": [_place_json(p) for p in found],
+            "suggestions": [_place_json(p) for p in suggestions],
         }
     )
+
+
+def _place_json(p: Place) -> dict[str, Any]:
+    return {
+        "name": p.name,
+        "name_en": p.name_en,
+        "kind": p.kind,
+        "street": p.street,
+        "lon": p.point.lon,
+        "lat": p.point.lat,
+        "station_id": p.station_id,
+    }
 
 
 @bp.get("/stations/<station_id>")
