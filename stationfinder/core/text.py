@@ -1,4 +1,4 @@
-"""Marking text for translation in Flask-free code.
+"""Text in Flask-free code: marking it for translation, and sorting it as people read it.
 
 Domain modules cannot call Flask-Babel (they run in the CLI and in tests without an
 app), so they mark the English text they hand to the web layer with `N_`, which
@@ -8,6 +8,7 @@ app), so they mark the English text they hand to the web layer with `N_`, which
 from __future__ import annotations
 
 import gettext
+import re
 from functools import cache
 from pathlib import Path
 
@@ -36,3 +37,14 @@ def translations(lang: str) -> gettext.GNUTranslations:
     except KeyError:
         raise ValueError(f"no messages for language {lang!r}") from None
     return gettext.translation("messages", TRANSLATIONS, languages=[locale])
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key that reads numbers as numbers: 「1号大街」 before 「2号大街」 before
+    「14号大街」 (a plain string sort puts 14 before 2 and 1号 after 14号)."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in _DIGITS.split(text) if part
+    )

@@ -86,3 +86,5 @@ STREETS: tuple[Street, ...] = (
 STREET_BY_NAME: dict[str, Street] = {s.name: s for s in STREETS}
 STREET_BY_CODE: dict[str, Street] = {s.code: s for s in STREETS}
 STREET_NAMES: tuple[str, ...] = tuple(s.name for s in STREETS)
+# The one order subdistricts are listed in, everywhere (the statistics bureau's codes).
+STREET_RANK: dict[str, int] = {s.name: i for i, s in enumerate(STREETS)}

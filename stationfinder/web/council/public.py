@@ -8,6 +8,7 @@ cookie without script) is what "my issues" goes by; only its hash is stored.
 from __future__ import annotations
 
 import math
+from itertools import groupby
 from typing import Any
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
@@ -17,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
-from stationfinder.core.vocabulary import STREET_NAMES
+from stationfinder.core.text import natural_key
+from stationfinder.core.vocabulary import STREET_NAMES, STREET_RANK
 from stationfinder.council import issues as council
 from stationfinder.council import meetings as council_meetings
 from stationfinder.council import similar as council_similar
@@ -55,9 +57,13 @@ BACK_ADDRESS_LIMIT = "600 per hour"
 FLAG_ADDRESS_LIMIT = "200 per hour"
 
 
-def _stations() -> list[Station]:
-    query = select(Station).where(Station.active).order_by(Station.street, Station.name)
-    return list(get_session().scalars(query))
+def _stations() -> list[tuple[str, list[Station]]]:
+    """Active stations grouped by subdistrict in the vocabulary's order (Jinja's groupby
+    would sort the groups by their Chinese names), each group by name, numbers read as
+    numbers."""
+    stations = get_session().scalars(select(Station).where(Station.active))
+    ordered = sorted(stations, key=lambda s: (STREET_RANK.get(s.street, 99), natural_key(s.name)))
+    return [(street, list(group)) for street, group in groupby(ordered, key=lambda s: s.street)]
 
 
 def _shown_point(form: Any) -> Point | None:
@@ -360,7 +366,8 @@ def meeting_calendar(meeting_id: int) -> Response:
         abort(404)
     body = meeting_ics(
         # The configured public address, not the caller's Host header.
-        meeting, external_url("council.meeting_page", meeting_id=meeting.id)
+        meeting,
+        external_url("council.meeting_page", meeting_id=meeting.id),
     )
     response = Response(body, mimetype="text/calendar")
     response.headers["Content-Disposition"] = (
