@@ -26,6 +26,7 @@ import json
 import os
 import re
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -88,6 +89,10 @@ def on_two_hosts(test: Any) -> Any:
 
 # --- HTTP from the outside ----------------------------------------------------------
 
+_UNVERIFIED = ssl.create_default_context()
+_UNVERIFIED.check_hostname = False
+_UNVERIFIED.verify_mode = ssl.CERT_NONE
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -112,11 +117,18 @@ def call(
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
     source: str | None = None,
+    tls: bool = False,
 ) -> Answer:
     """One request on a new connection, from the loopback address `source` if given (a
-    client elsewhere, as the proxy sees it)."""
-    conn = http.client.HTTPConnection(
-        host, port, timeout=10, source_address=(source, 0) if source else None
+    client elsewhere, as the proxy sees it), over TLS if `tls` (the test's certificate
+    is self-signed: not verified)."""
+    address = (source, 0) if source else None
+    conn = (
+        http.client.HTTPSConnection(
+            host, port, timeout=10, source_address=address, context=_UNVERIFIED
+        )
+        if tls
+        else http.client.HTTPConnection(host, port, timeout=10, source_address=address)
     )
     try:
         conn.request(method, path, body=body, headers={"Connection": "close", **(headers or {})})
@@ -197,13 +209,22 @@ class TcpForwarder:
 # --- HAProxy ------------------------------------------------------------------------
 
 
+SHIPPED_CERT = "/etc/haproxy/certs/stationfinder.pem"
+
+
 def render_haproxy_config(
-    shipped: str, bind: str, servers: dict[str, str], socket_path: Path
+    shipped: str,
+    http_bind: str,
+    https_bind: str,
+    cert: Path,
+    servers: dict[str, str],
+    socket_path: Path,
 ) -> str:
-    """deploy/haproxy.cfg for this test: plain HTTP on `bind`, the `server` lines pointed
-    at the test's hosts, logs to stdout, the admin socket at `socket_path`, and no root
-    (no chroot, user, daemon). Everything else is the shipped file, so that this test
-    fails when the shipped configuration stops doing its job."""
+    """deploy/haproxy.cfg for this test: HTTP on `http_bind` and HTTPS on `https_bind`
+    with a test certificate, the `server` lines pointed at the test's hosts, logs to
+    stdout, the admin socket at `socket_path`, and no root (no chroot, user, daemon).
+    Everything else is the shipped file, so that this test fails when the shipped
+    configuration stops doing its job."""
     replaced: list[str] = []
     out = []
     for line in shipped.splitlines():
@@ -216,14 +237,11 @@ def render_haproxy_config(
             line, key = "    log stdout format raw local0", "log /dev/log"
         elif key == "stats" and words[1:2] == ["socket"]:
             line = f"    stats socket {socket_path} mode 600 level admin"
-        elif key == "bind" and "ssl" in words:
-            replaced.append("bind ssl")
-            continue  # no certificate in a test: plain HTTP only
-        elif key == "bind":
-            line = f"    bind {bind}"
-        elif key == "http-request" and "redirect" in words:
-            replaced.append("redirect")
-            continue
+        elif key == "bind" and words[1:3] == [":443", "ssl"] and SHIPPED_CERT in words:
+            line = line.replace(":443", https_bind).replace(SHIPPED_CERT, str(cert))
+            key = "bind ssl"
+        elif key == "bind" and words[1:] == [":80"]:
+            line = f"    bind {http_bind}"
         elif key == "server":
             name = words[1]
             line = f"    server {name} {servers.pop(name)}"
@@ -233,23 +251,43 @@ def render_haproxy_config(
         replaced.append(key)
         out.append(line)
     expected = ["chroot", "user", "group", "daemon", "log /dev/log", "stats", "bind"]
-    expected += ["bind ssl", "redirect", "server", "server"]
+    expected += ["bind ssl", "server", "server"]
     assert sorted(replaced) == sorted(expected), f"deploy/haproxy.cfg changed shape: {replaced}"
     assert not servers, f"no `server` lines for {sorted(servers)} in deploy/haproxy.cfg"
     return "\n".join(out) + "\n"
 
 
+def make_certificate(folder: Path) -> Path:
+    """A self-signed certificate and its key in one PEM, as HAProxy's `crt` takes them."""
+    cert = folder / "stationfinder.pem"
+    made = subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=xiaoge.example.cn", "-keyout", str(cert), "-out", str(cert)],
+        capture_output=True,
+    )  # fmt: skip
+    if made.returncode != 0:
+        pytest.skip(f"openssl cannot make a test certificate: {made.stderr[-300:]!r}")
+    return cert
+
+
 class HAProxy:
-    """haproxy in the foreground on the rendered shipped configuration."""
+    """haproxy in the foreground on the rendered shipped configuration. Requests go to
+    its HTTPS side, as every courier's do (the HTTP side only redirects)."""
 
     def __init__(self, servers: dict[str, str], folder: Path) -> None:
-        self.port = free_port()
+        self.http_port, self.port = free_port(), free_port()
         self.socket_path = folder / "haproxy.sock"
         shipped = (REPO / "deploy" / "haproxy.cfg").read_text(encoding="utf-8")
         config = folder / "haproxy.cfg"
-        config.write_text(
-            render_haproxy_config(shipped, f"127.0.0.1:{self.port}", servers, self.socket_path)
+        rendered = render_haproxy_config(
+            shipped,
+            f"127.0.0.1:{self.http_port}",
+            f"127.0.0.1:{self.port}",
+            make_certificate(folder),
+            servers,
+            self.socket_path,
         )
+        config.write_text(rendered)
         check = subprocess.run([HAPROXY, "-c", "-f", str(config)], capture_output=True, text=True)
         assert check.returncode == 0, f"haproxy -c:\n{check.stdout}{check.stderr}"
         self.log_path = folder / "haproxy.log"
@@ -259,7 +297,10 @@ class HAProxy:
         )
 
     def request(self, method: str, path: str, **kwargs: Any) -> Answer:
-        return call("127.0.0.1", self.port, method, path, **kwargs)
+        return call("127.0.0.1", self.port, method, path, tls=True, **kwargs)
+
+    def plain_request(self, method: str, path: str, **kwargs: Any) -> Answer:
+        return call("127.0.0.1", self.http_port, method, path, **kwargs)
 
     def admin(self, command: str) -> str:
         """One command on HAProxy's runtime API (the shipped file's stats socket)."""
@@ -516,6 +557,22 @@ def test_an_edit_through_host_a_is_served_by_host_b_within_a_second(cluster: Clu
     assert late == [], f"host B served the old station more than {PROMISE_S} s after the edit"
 
 
+@on_two_hosts
+def test_the_proxy_not_the_client_tells_the_app_the_scheme_and_host(cluster: Cluster) -> None:
+    plain = cluster.proxy.plain_request("GET", "/")
+    assert plain.status == 301 and plain.headers["location"].startswith("https://")
+    # Discovery's absolute link is built from the scheme and host the app believes.
+    forged = cluster.proxy.request(
+        "GET",
+        "/open311/v2/discovery.json",
+        headers={"X-Forwarded-Proto": "http", "X-Forwarded-Host": "evil.example"},
+    )
+    assert forged.status == 200, forged.body
+    link = forged.json()["endpoints"][0]["url"]
+    assert link == f"https://127.0.0.1:{cluster.proxy.port}/open311/v2/"
+    assert "strict-transport-security" in forged.headers  # the app saw HTTPS
+
+
 def _post_report(cluster: Cluster, source: str | None = None, **headers: str) -> Answer:
     """An Open311 service request (a courier's report) posted through the proxy."""
     form = {
@@ -743,30 +800,23 @@ def test_a_database_outage_is_503_on_both_hosts_and_both_recover(cluster: Cluste
 
 def test_the_rendered_configuration_is_the_shipped_one_with_addresses_only() -> None:
     shipped = (REPO / "deploy" / "haproxy.cfg").read_text(encoding="utf-8")
+    servers = {"app1": "127.0.0.2:2", "app2": "127.0.0.3:3"}
     rendered = render_haproxy_config(
-        shipped, "127.0.0.1:1", {"app1": "127.0.0.2:2", "app2": "127.0.0.3:3"}, Path("/s")
+        shipped, "127.0.0.1:1", "127.0.0.1:4", Path("/c"), servers, Path("/s")
     )
     kept = {line.strip() for line in rendered.splitlines()}
-    directive = r"\s*(retries|retry-on|option|http-check|http-request|default-server)\b"
-    for line in shipped.splitlines():
-        if re.match(directive, line) and "redirect" not in line:
-            assert line.strip() in kept, line
+    directive = r"\s*(retries|retry-on|option|http-check|http-request|default-server|timeout)\b"
+    rules = [line for line in shipped.splitlines() if re.match(directive, line)]
+    assert len(rules) > 15
+    assert [line for line in rules if line.strip() not in kept] == []
 
 
 @pytest.mark.skipif(not os.access(HAPROXY, os.X_OK), reason=f"{HAPROXY} is missing")
 def test_haproxy_accepts_the_shipped_configuration(tmp_path: Path) -> None:
     shipped = (REPO / "deploy" / "haproxy.cfg").read_text(encoding="utf-8")
-    # Only the certificate is missing here, so the TLS bind points at a made-up one.
-    cert = tmp_path / "stationfinder.pem"
-    made = subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=xiaoge.example.cn", "-keyout", str(cert), "-out", str(cert)],
-        capture_output=True,
-    )  # fmt: skip
-    if made.returncode != 0:
-        pytest.skip("openssl cannot make a test certificate")
+    # Only the certificate is missing here, so the TLS bind names a test one.
     config = tmp_path / "haproxy.cfg"
-    config.write_text(shipped.replace("/etc/haproxy/certs/stationfinder.pem", str(cert)))
+    config.write_text(shipped.replace(SHIPPED_CERT, str(make_certificate(tmp_path))))
     check = subprocess.run([HAPROXY, "-c", "-f", str(config)], capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "WARNING" not in check.stdout + check.stderr, check.stdout + check.stderr
