@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
-from flask_babel import gettext
+from flask_babel import get_translations, gettext
 from werkzeug.exceptions import HTTPException
 
 from stationfinder.core.errors import DomainError
@@ -127,15 +127,52 @@ def _database_error(exc: Exception) -> Response | None:
     return response
 
 
+# What a person reads on an HTTP error page: werkzeug's descriptions and Flask-Limiter's
+# ("6 per 1 hour") are English for developers. A view's own description (a gettext'd
+# abort(404, description=...)) is kept; machines (the API) keep the original.
+HTTP_WORDS: dict[int, str] = {
+    400: N_("The request could not be understood. Go back and try again."),
+    403: N_("You may not open this page. Sign in with an account that may, or go back."),
+    404: N_("There is no such page. Check the address, or start again from the start page."),
+    405: N_("This page cannot be used that way. Go back and try again."),
+    410: N_("This page is gone."),
+    413: N_("What you sent is too large."),
+    429: N_("Too many tries; please wait a while and try again."),
+    500: N_("The server had a problem; nothing was saved."),
+}
+
+
+def has_translation(msgid: str) -> bool:
+    """Whether the catalogues know `msgid` (English has msgstr = msgid, so the check is
+    the same in both languages)."""
+    catalog = getattr(get_translations(), "_catalog", {})
+    return msgid in catalog
+
+
+def _http_words(exc: HTTPException) -> str:
+    status = exc.code or 500
+    if _wants_json():
+        return str(exc.description or exc.name)
+    own = exc.description and exc.description != type(exc).description and status != 429
+    if own:
+        return str(exc.description)
+    return gettext(HTTP_WORDS[status]) if status in HTTP_WORDS else str(exc.name)
+
+
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> Response:
-        return _respond(exc.status, exc.code, public_message(exc), exc.field)
+        message = public_message(exc)
+        if not _wants_json() and not has_translation(exc.template) and exc.status in HTTP_WORDS:
+            # A page never shows an English developer's message in place of the page's
+            # language: without a catalogue entry it says what the status means.
+            message = gettext(HTTP_WORDS[exc.status])
+        return _respond(exc.status, exc.code, message, exc.field)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response:
         code = (exc.name or "error").lower().replace(" ", "_")
-        response = _respond(exc.code or 500, code, exc.description or exc.name)
+        response = _respond(exc.code or 500, code, _http_words(exc))
         if exc.code == 405 and hasattr(exc, "valid_methods") and exc.valid_methods:
             response.headers["Allow"] = ", ".join(exc.valid_methods)
         return response

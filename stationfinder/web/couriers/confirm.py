@@ -91,7 +91,7 @@ def record_confirmation(station_id: str, device: str, now: datetime) -> str | No
 @limiter.limit("20 per hour", key_func=device_and_address)
 def confirm(station_id: str) -> BaseResponse:
     if not _same_origin():
-        abort(403, description="confirmations come from the station's own page")
+        abort(403, description=gettext("Confirm a station from its own page."))
     if len(station_id) > 32:
         abort(404)
     device, new_device = _device_id()

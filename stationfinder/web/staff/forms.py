@@ -1,14 +1,18 @@
 """The staff area's forms (Flask-WTF: every one carries a CSRF token).
 
-Labels are bilingual, Chinese first; the templates show them as they are.
+Labels are gettext msgids (lazy: translated when a page renders them). Kinds,
+subdistricts and amenities are the vocabulary's bilingual data, shown in the page's
+language by `VocabularyLabel`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from flask_babel import lazy_gettext, lazy_pgettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from markupsafe import escape
 from wtforms import (
     DecimalField,
     HiddenField,
@@ -27,11 +31,30 @@ from stationfinder.accounts.roles import ROLES
 from stationfinder.core.vocabulary import AMENITIES, KINDS, STREETS
 
 ROLE_LABELS = {
-    "street_staff": "街道工作人员 street staff",
-    "council_secretary": "议事会秘书 council secretary",
-    "union_admin": "工会管理员 union admin",
+    "street_staff": lazy_gettext("street staff"),
+    "council_secretary": lazy_gettext("council secretary"),
+    "union_admin": lazy_gettext("union admin"),
 }
 MIN_PASSWORD = 10
+
+
+class VocabularyLabel:
+    """A vocabulary entry's name in the page's language, chosen when it is rendered
+    (the forms are declared once, at import). Kinds, subdistricts and amenities are
+    bilingual data in core/vocabulary.py, not catalogue entries: they are names the
+    registry, the imports and OpenStreetMap share."""
+
+    def __init__(self, zh: str, en: str, icon: str = "") -> None:
+        self.zh, self.en, self.icon = zh, en, icon
+
+    def __str__(self) -> str:
+        from stationfinder.web.i18n import current_lang
+
+        name = self.en if current_lang() == "en" else self.zh
+        return f"{self.icon} {name}" if self.icon else name
+
+    def __html__(self) -> str:
+        return str(escape(str(self)))
 
 
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -39,7 +62,7 @@ def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
 
 
 def street_choices(blank: str | None = None) -> list[SelectChoice]:
-    choices = [(s.name, f"{s.name} {s.en}") for s in STREETS]
+    choices = [(s.name, VocabularyLabel(s.name, s.en)) for s in STREETS]
     return options([("", blank), *choices] if blank is not None else choices)
 
 
@@ -53,67 +76,78 @@ class ActionForm(FlaskForm):
 
 
 class LoginForm(FlaskForm):
-    username = StringField("用户名 Username", validators=[DataRequired(), Length(max=64)])
-    password = PasswordField("密码 Password", validators=[DataRequired(), Length(max=200)])
+    username = StringField(lazy_gettext("Username"), validators=[DataRequired(), Length(max=64)])
+    password = PasswordField(lazy_gettext("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 class StationForm(FlaskForm):
     version = HiddenField()
     confirmed = HiddenField()  # "1" once the editor has seen the nearby/same-name warning
     station_id = StringField(
-        "编号 ID",
+        lazy_gettext("ID"),
         validators=[Optional(), Length(max=32)],
-        description="留空自动生成 blank: automatic",
+        description=lazy_gettext("blank: automatic"),
     )
-    name = StringField("名称 Name", validators=[DataRequired(), Length(max=100)])
-    name_en = StringField("英文名称 English name", validators=[Optional(), Length(max=100)])
-    kind = SelectField("类型 Kind", choices=options((k.name, f"{k.name} {k.en}") for k in KINDS))
-    street = SelectField("街道 Subdistrict", choices=street_choices("按位置确定 from the position"))
-    address = StringField("地址 Address", validators=[Optional(), Length(max=200)])
+    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=100)])
+    name_en = StringField(lazy_gettext("English name"), validators=[Optional(), Length(max=100)])
+    kind = SelectField(
+        lazy_gettext("Kind"),
+        choices=options((k.name, VocabularyLabel(k.name, k.en)) for k in KINDS),
+    )
+    street = SelectField(
+        lazy_gettext("Subdistrict"), choices=street_choices(lazy_gettext("from the position"))
+    )
+    address = StringField(lazy_gettext("Address"), validators=[Optional(), Length(max=200)])
     crs = SelectField(
-        "坐标系 Coordinate system",
+        lazy_gettext("Coordinate system"),
         choices=options(
             [
-                ("wgs84", "WGS-84（GPS、OpenStreetMap）"),
-                ("gcj02", "GCJ-02（高德、腾讯地图 Amap, Tencent）"),
+                ("wgs84", lazy_gettext("WGS-84 (GPS, OpenStreetMap)")),
+                ("gcj02", lazy_gettext("GCJ-02 (Amap, Tencent)")),
             ]
         ),
         default="wgs84",
     )
-    lon = DecimalField("经度 Longitude", places=None, validators=[InputRequired()])
-    lat = DecimalField("纬度 Latitude", places=None, validators=[InputRequired()])
+    lon = DecimalField(lazy_gettext("Longitude"), places=None, validators=[InputRequired()])
+    lat = DecimalField(lazy_gettext("Latitude"), places=None, validators=[InputRequired()])
     amenities = MultiCheckboxField(
-        "设施 Amenities", choices=options((a.code, f"{a.icon} {a.zh} {a.en}") for a in AMENITIES)
+        lazy_gettext("Amenities"),
+        choices=options((a.code, VocabularyLabel(a.zh, a.en, a.icon)) for a in AMENITIES),
     )
     opening_hours = StringField(
-        "开放时间 Opening hours",
+        lazy_gettext("Opening hours"),
         validators=[Optional(), Length(max=255)],
-        description="OpenStreetMap 格式，如 Mo-Fr 08:00-20:00; Sa,Su 09:00-17:00; PH off",
+        description=lazy_gettext(
+            "OpenStreetMap syntax, e.g. Mo-Fr 08:00-20:00; Sa,Su 09:00-17:00; PH off"
+        ),
     )
-    phone = StringField("电话 Phone", validators=[Optional(), Length(max=40)])
-    photo = FileField("门头照片 Photo of the front (JPEG/PNG/WebP)")
-    reason = StringField("修改说明 Reason", validators=[Optional(), Length(max=500)])
+    phone = StringField(lazy_gettext("Phone"), validators=[Optional(), Length(max=40)])
+    photo = FileField(lazy_gettext("Photo of the front (JPEG/PNG/WebP)"))
+    reason = StringField(lazy_pgettext("edit", "Reason"), validators=[Optional(), Length(max=500)])
 
 
 class RetireForm(FlaskForm):
     version = HiddenField()
-    reason = TextAreaField("撤销原因 Why it closes", validators=[DataRequired(), Length(max=500)])
+    reason = TextAreaField(
+        lazy_gettext("Why it closes"), validators=[DataRequired(), Length(max=500)]
+    )
 
 
 class ReasonForm(FlaskForm):
     version = HiddenField()
-    reason = StringField("说明 Reason", validators=[Optional(), Length(max=500)])
+    reason = StringField(lazy_gettext("Reason"), validators=[Optional(), Length(max=500)])
 
 
 class OutOfServiceForm(FlaskForm):
     version = HiddenField()
     amenity = SelectField(
-        "设施 Amenity", choices=options((a.code, f"{a.zh} {a.en}") for a in AMENITIES)
+        lazy_gettext("Amenity"),
+        choices=options((a.code, VocabularyLabel(a.zh, a.en)) for a in AMENITIES),
     )
     note = StringField(
-        "公开说明 Public note",
+        lazy_gettext("Public note"),
         validators=[Optional(), Length(max=100)],
-        description="如：饮水机维修中 — 留空表示已恢复 blank: back in service",
+        description=lazy_gettext("e.g. water dispenser under repair; blank: back in service"),
     )
 
 
@@ -121,51 +155,63 @@ class ChangeLogForm(FlaskForm):
     class Meta:
         csrf = False  # a GET filter changes nothing
 
-    person = SelectField("修改人 Person", choices=[], validate_choice=False)
-    street = SelectField("街道 Subdistrict", choices=street_choices("全部 all"))
-    start = StringField("从 From (YYYY-MM-DD)", validators=[Optional(), Length(max=10)])
-    end = StringField("到 To (YYYY-MM-DD)", validators=[Optional(), Length(max=10)])
+    person = SelectField(lazy_gettext("Person"), choices=[], validate_choice=False)
+    street = SelectField(lazy_gettext("Subdistrict"), choices=street_choices(lazy_gettext("all")))
+    start = StringField(lazy_gettext("From (YYYY-MM-DD)"), validators=[Optional(), Length(max=10)])
+    end = StringField(lazy_gettext("To (YYYY-MM-DD)"), validators=[Optional(), Length(max=10)])
 
 
 class AccountForm(FlaskForm):
-    username = StringField("用户名 Username", validators=[DataRequired(), Length(min=2, max=64)])
-    display_name = StringField("姓名 Name", validators=[Optional(), Length(max=100)])
-    role = SelectField("角色 Role", choices=options((r, ROLE_LABELS[r]) for r in ROLES))
-    street = SelectField("街道 Subdistrict", choices=street_choices("—"))
+    username = StringField(
+        lazy_gettext("Username"), validators=[DataRequired(), Length(min=2, max=64)]
+    )
+    display_name = StringField(
+        lazy_pgettext("person", "Name"), validators=[Optional(), Length(max=100)]
+    )
+    role = SelectField(lazy_gettext("Role"), choices=options((r, ROLE_LABELS[r]) for r in ROLES))
+    street = SelectField(lazy_gettext("Subdistrict"), choices=street_choices("—"))
     password = PasswordField(
-        "初始密码 Password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)]
+        lazy_pgettext("initial", "Password"),
+        validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)],
     )
 
 
 class PasswordForm(FlaskForm):
     password = PasswordField(
-        "新密码 New password", validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)]
+        lazy_gettext("New password"), validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)]
     )
 
 
 class TokenForm(FlaskForm):
-    name = StringField("用途 What it is for", validators=[DataRequired(), Length(max=100)])
+    name = StringField(lazy_gettext("What it is for"), validators=[DataRequired(), Length(max=100)])
 
 
 class RestoreVersionForm(FlaskForm):
     version = HiddenField()
     target = IntegerField(validators=[InputRequired(), NumberRange(min=1)])
-    reason = StringField("说明 Reason", validators=[Optional(), Length(max=500)])
+    reason = StringField(lazy_gettext("Reason"), validators=[Optional(), Length(max=500)])
 
 
 class ListFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField("搜索 Search", validators=[Optional(), Length(max=60)])
-    street = SelectField("街道 Subdistrict", choices=street_choices("全部 all"))
+    q = StringField(lazy_gettext("Search"), validators=[Optional(), Length(max=60)])
+    street = SelectField(lazy_gettext("Subdistrict"), choices=street_choices(lazy_gettext("all")))
     kind = SelectField(
-        "类型 Kind", choices=options([("", "全部 all"), *((k.name, k.name) for k in KINDS)])
+        lazy_gettext("Kind"),
+        choices=options(
+            [("", lazy_gettext("all")), *((k.name, VocabularyLabel(k.name, k.en)) for k in KINDS)]
+        ),
     )
     state = SelectField(
-        "状态 State",
+        lazy_gettext("State"),
         choices=options(
-            [("active", "在用 active"), ("retired", "已撤销 retired"), ("all", "全部 all")]
+            [
+                ("active", lazy_gettext("active")),
+                ("retired", lazy_pgettext("state", "retired")),
+                ("all", lazy_gettext("all")),
+            ]
         ),
         default="active",
     )

@@ -26,6 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, current_app, render_template, request
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -305,7 +306,7 @@ def _preview(
 def import_upload() -> tuple[str, int]:
     editor = _editor()
     if not editor.edits_stations:
-        abort(403, description="only street staff and the union's admins import stations")
+        abort(403, description=gettext("Only street staff and the union's admins import stations."))
     form = ImportForm()
     problem = None
     if form.validate_on_submit():
@@ -341,10 +342,10 @@ def import_upload() -> tuple[str, int]:
 def import_confirm() -> tuple[str, int]:
     editor = _editor()
     if not editor.edits_stations:
-        abort(403, description="only street staff and the union's admins import stations")
+        abort(403, description=gettext("Only street staff and the union's admins import stations."))
     form = ConfirmImportForm()
     if not form.validate_on_submit():
-        abort(400, description="the preview is missing; upload the file again")
+        abort(400, description=gettext("The preview is missing; upload the file again."))
     try:
         data = _untoken(form.token.data, editor.id)
     except PreviewExpired as exc:
