@@ -19,6 +19,7 @@ from flask import Flask
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from stationfinder.registry.fields import station_input_schema, station_properties_schema
 from stationfinder.web.api import bp
 from stationfinder.web.api.contract import OPERATIONS, Operation
 from stationfinder.web.api.params import QueryModel
@@ -26,7 +27,7 @@ from stationfinder.web.api.responses import (
     COMPONENTS,
     REF,
     STATION_INPUT_PROPERTIES,
-    StationProperties,
+    STATION_PROPERTIES,
     ref,
 )
 
@@ -173,18 +174,10 @@ def _schemas() -> dict[str, Any]:
         if model is not None:  # the enums the parameters name (CRS)
             found = model.model_json_schema(ref_template=REF, union_format="primitive_type_array")
             schemas.update(found.get("$defs", {}))
-    schemas[STATION_INPUT_PROPERTIES] = _station_input(schemas[StationProperties.__name__])
-    return schemas
-
-
-def _station_input(properties: dict[str, Any]) -> dict[str, Any]:
-    """The properties a write may set: the station's own, cut to write.EDITABLE."""
-    from stationfinder.web.api.write import EDITABLE  # write imports this package's views
-
-    return {
-        "type": "object",
-        "required": ["name", "kind"],
-        "properties": {k: v for k, v in properties["properties"].items() if k in EDITABLE},
-        "additionalProperties": False,
+    # A station's fields are declared once, in registry/fields.py.
+    schemas[STATION_PROPERTIES] = station_properties_schema()
+    schemas[STATION_INPUT_PROPERTIES] = {
+        **station_input_schema(),
         "description": "`street` may be left out: it follows from the point",
     }
+    return schemas

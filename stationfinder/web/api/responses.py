@@ -6,10 +6,10 @@ pydantic's JSON Schema), and the tests validate every real answer against that d
 response: the nearest answer is written from JSON each snapshot encodes once
 (registry/locator.py), and checking it again per request would cost more than making it.
 
-A station's own properties are one component, `StationProperties`, which the richer
-answers extend with `allOf` (`Extends`): when the one declaration of a station's fields
-(registry/fields.py, issue 11 item 2) lands, that component comes from it and every
-answer follows.
+A station's own properties are not declared here: the components `StationProperties`
+and `StationInputProperties` are the JSON Schema of the one declaration of a station's
+fields (`registry.fields.station_properties_schema()` / `station_input_schema()`), and the
+richer answers extend the former with `allOf` (`Extends`).
 """
 
 from __future__ import annotations
@@ -31,8 +31,17 @@ def ref(model: type[BaseModel] | str) -> dict[str, str]:
     return {"$ref": REF.format(model=name)}
 
 
-def Extends(base: type[BaseModel], extra: type[BaseModel]) -> Any:
-    """A JSON object that is both ``base`` and ``extra`` (``extra`` adds members)."""
+STATION_PROPERTIES = "StationProperties"  # from registry.fields
+STATION_INPUT_PROPERTIES = "StationInputProperties"  # from registry.fields
+
+
+def Component(name: str) -> Any:
+    """A member whose schema is the named component, one not declared as a model here."""
+    return Annotated[dict[str, Any], WithJsonSchema({"allOf": [ref(name)]})]
+
+
+def Extends(base: str, extra: type[BaseModel]) -> Any:
+    """A JSON object that is both the component ``base`` and ``extra`` (which adds members)."""
     return Annotated[dict[str, Any], WithJsonSchema({"allOf": [ref(base), ref(extra)]})]
 
 
@@ -88,27 +97,6 @@ class Link(Schema):
     crs: CRS
 
 
-class StationProperties(Schema):
-    name: str = Field(description="Name in Chinese")
-    name_en: str | None = None
-    kind: Kind
-    street: Street = Field(description="Subdistrict")
-    address: str
-    amenities: list[Amenity]
-    out_of_service: dict[str, str] = Field(
-        default_factory=dict,
-        description="Amenities out of service until fixed: {code: public note}",
-    )
-    opening_hours: str | None = Field(
-        description="OpenStreetMap opening_hours syntax, Asia/Shanghai; null = unknown"
-    )
-    phone: str | None = Field(description="The station's public phone")
-    active: bool = True
-    last_confirmed_at: str | None = Field(None, json_schema_extra={"format": "date-time"})
-    updated_at: str | None = Field(None, json_schema_extra={"format": "date-time"})
-    version: int = Field(1, ge=1)
-
-
 class Navigation(Schema):
     """Deep links into map apps; each says the system of its coordinates."""
 
@@ -143,17 +131,17 @@ class Station(Schema):
     type: Literal["Feature"]
     id: str
     geometry: PointWgs84
-    properties: StationProperties
+    properties: Component(STATION_PROPERTIES)  # type: ignore[valid-type]
 
 
 class StationDetail(Station):
     """One station, with open/closed now and navigation links."""
 
-    properties: Extends(StationProperties, LiveProperties)  # type: ignore[valid-type]
+    properties: Extends(STATION_PROPERTIES, LiveProperties)  # type: ignore[valid-type]
 
 
 class NearestStation(Station):
-    properties: Extends(StationProperties, DistanceProperties)  # type: ignore[valid-type]
+    properties: Extends(STATION_PROPERTIES, DistanceProperties)  # type: ignore[valid-type]
 
 
 class StationCollection(Schema):
@@ -232,8 +220,6 @@ class Vocabulary(Schema):
 
 # --- write endpoints --------------------------------------------------------------------
 
-STATION_INPUT_PROPERTIES = "StationInputProperties"  # StationProperties' editable subset
-
 
 class StationInput(Schema):
     type: Literal["Feature"]
@@ -243,9 +229,7 @@ class StationInput(Schema):
     geometry: PointWgs84 = Field(
         description="A Point in the system named by the `crs` query parameter"
     )
-    properties: Annotated[
-        dict[str, Any], WithJsonSchema({"allOf": [ref(STATION_INPUT_PROPERTIES)]})
-    ]
+    properties: Component(STATION_INPUT_PROPERTIES)  # type: ignore[valid-type]
     reason: str | SkipJsonSchema[None] = Omittable(
         max_length=MAX_REASON, description="Kept in the history"
     )
@@ -276,7 +260,6 @@ class WriteResult(Station):
 COMPONENTS: tuple[type[BaseModel], ...] = (
     Error,
     Link,
-    StationProperties,
     LiveProperties,
     DistanceProperties,
     Station,
