@@ -310,13 +310,14 @@
     function offerInstead(places) {
       suggestBox.textContent = "";
       var nearest = form.getAttribute("action");
+      var lang = cfg.lang === "zh" ? "" : "&lang=" + encodeURIComponent(cfg.lang);
       if (places.length) {
         suggestBox.appendChild(el("p", null, t.did_you_mean));
         var placeLinks = el("div", "nav-apps");
         placeLinks.setAttribute("data-testid", "suggested-places");
         places.forEach(function (p) {
           var label = cfg.lang === "en" && p.name_en ? p.name_en : p.name;
-          placeLinks.appendChild(suggestionLink(label, nearest + "?place=" + encodeURIComponent(p.name), function () {
+          placeLinks.appendChild(suggestionLink(label, nearest + "?place=" + encodeURIComponent(p.name) + lang, function () {
             placeInput.value = label;
             usePlace(p);
           }));
@@ -326,9 +327,12 @@
       suggestBox.appendChild(el("p", null, t.or_pick_street));
       var streetLinks = el("div", "nav-apps");
       streetLinks.setAttribute("data-testid", "suggested-streets");
-      Object.keys(cfg.streets).forEach(function (name) {
-        var s = cfg.streets[name];
-        streetLinks.appendChild(suggestionLink(s.label, nearest + "?street=" + encodeURIComponent(name), function () {
+      /* In the select's order, as the server lists them (cfg.streets is a JSON object,
+       * whose keys arrive sorted by code point). */
+      Array.prototype.forEach.call(streetSelect.options, function (option) {
+        var name = option.value, s = cfg.streets[name];
+        if (!s) return;
+        streetLinks.appendChild(suggestionLink(s.label, nearest + "?street=" + encodeURIComponent(name) + lang, function () {
           placeInput.value = "";
           streetSelect.value = name;
           usePlace({name: s.label, lon: s.lon, lat: s.lat});
