@@ -259,28 +259,52 @@ def hash_network(address: str | None, secret: str | bytes) -> str:
     return hmac.new(secret_bytes, message, hashlib.sha256).hexdigest()
 
 
-def mint_device_key(secret: str | bytes, minted_at: float) -> str:
+_MINT = b"mint:"
+# A key minted beyond its network's ration (see web/device_keys.py) is signed for
+# another purpose: it is ours, so it is not replaced on every request, but it never
+# becomes established however old it gets.
+_MINT_PROBATION = b"mint-probation:"
+
+
+def mint_device_key(secret: str | bytes, minted_at: float, *, probation: bool = False) -> str:
     """A server-minted device key: random part, mint time (hex seconds), and an HMAC
     of both under the app's secret, joined by "_" (fits DEVICE_KEY)."""
     import secrets as _secrets
 
-    secret_bytes = secret.encode() if isinstance(secret, str) else secret
     body = f"{_secrets.token_hex(16)}_{int(minted_at):x}"
-    sig = hmac.new(secret_bytes, b"mint:" + body.encode(), hashlib.sha256).hexdigest()[:32]
-    return f"{body}_{sig}"
+    return f"{body}_{_signature(secret, _MINT_PROBATION if probation else _MINT, body)}"
 
 
-def device_key_minted_at(key: str, secret: str | bytes) -> float | None:
-    """When the server minted this key; None for a key it did not mint (or forged)."""
-    parts = key.split("_")
-    if len(parts) != 3:
-        return None
+def _signature(secret: str | bytes, purpose: bytes, body: str) -> str:
     secret_bytes = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(secret_bytes, purpose + body.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _minted_with(key: str, secret: str | bytes, purpose: bytes) -> float | None:
+    parts = key.split("_")
+    if len(parts) != 3 or not is_device_key(key):
+        return None
     body = f"{parts[0]}_{parts[1]}"
-    sig = hmac.new(secret_bytes, b"mint:" + body.encode(), hashlib.sha256).hexdigest()[:32]
-    if not hmac.compare_digest(sig, parts[2]):
+    if not hmac.compare_digest(_signature(secret, purpose, body), parts[2]):
         return None
     try:
         return float(int(parts[1], 16))
     except ValueError:
         return None
+
+
+def device_key_minted_at(key: str, secret: str | bytes) -> float | None:
+    """When the server minted this key, for a key that may become established; None
+    for a key it did not mint (made up or forged) and for a probation key."""
+    return _minted_with(key, secret, _MINT)
+
+
+def is_minted_device_key(key: str | None, secret: str | bytes) -> bool:
+    """Whether the server minted this key (probation keys included): what a view that
+    refuses client-made ids accepts."""
+    if not key:
+        return False
+    return (
+        _minted_with(key, secret, _MINT) is not None
+        or _minted_with(key, secret, _MINT_PROBATION) is not None
+    )

@@ -66,13 +66,21 @@ def test_second_tap_the_same_day_counts_once(app: Flask, client: FlaskClient) ->
 
 def test_another_device_counts_too(app: Flask, client: FlaskClient) -> None:
     _confirm(client)
+    other = app.test_client().post(f"/stations/{STATION}/confirm", headers=SAME_ORIGIN)
+    assert other.get_json()["status"] == "confirmed"
+    assert _state(app)[2] == 2
+
+
+def test_a_made_up_device_id_is_not_another_device(app: Flask, client: FlaskClient) -> None:
+    """The server mints the device's key; an id the client invents is ignored."""
+    _confirm(client)
     other = client.post(
         f"/stations/{STATION}/confirm",
         data={"device": "another-device-0000000000"},
-        headers=SAME_ORIGIN,
+        headers={**SAME_ORIGIN, "X-Device-Id": "yet-another-device-00000"},
     )
-    assert other.get_json()["status"] == "confirmed"
-    assert _state(app)[2] == 2
+    assert other.get_json()["status"] == "already"
+    assert _state(app)[2] == 1
 
 
 def test_device_without_script_is_kept_in_a_cookie(app: Flask, client: FlaskClient) -> None:

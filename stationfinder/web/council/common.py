@@ -15,12 +15,12 @@ from stationfinder.core.privacy import (
     hash_network,
     is_device_key,
     mask_phone,
-    mint_device_key,
 )
 from stationfinder.core.vocabulary import STREET_BY_NAME, STREET_NAMES
 from stationfinder.council import issues as council
 from stationfinder.council.issues import CATEGORY_BY_CODE, CouncilError
 from stationfinder.registry import photos
+from stationfinder.web import device_keys
 from stationfinder.web.assets import asset_url
 from stationfinder.web.council import bp, messages
 from stationfinder.web.errors import ApiError
@@ -47,13 +47,11 @@ def device_key(*, create: bool = False) -> str | None:
     candidate = _presented_key()
     if candidate:
         if not is_device_key(candidate):
-            raise BadDeviceKey(
-                error_message("device_key", "bad_key"), field="device_key"
-            )
+            raise BadDeviceKey(error_message("device_key", "bad_key"), field="device_key")
         g.council_key = candidate
         return candidate
     if create:
-        g.council_key = mint_device_key(str(current_app.config["SECRET_KEY"]), time.time())
+        g.council_key = device_keys.mint()  # rationed per network: see device_keys
         return str(g.council_key)
     return None
 

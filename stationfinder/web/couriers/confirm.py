@@ -1,21 +1,20 @@
 """Confirming a station ("信息准确"): once per device a day, no account needed.
 
-The device is a random id the page keeps in localStorage (sent as `device`) or, without
-script, in the `sf_device` cookie; only a keyed hash of it is stored. A post must come
+The device is known by a key the server mints and signs (web/device_keys.py, rationed
+per network), kept in the HttpOnly `sf_device` cookie; only a keyed hash of it is
+stored. An id the client made up (the page's old localStorage id, the `device` field,
+an `X-Device-Id` header) is not a key: it is ignored and the device gets a minted one,
+so a script cannot be a new device on every post by inventing ids. A post must come
 from one of our own pages: browsers send `Origin` (or at least `Referer`) on a POST,
 and a cross-site form cannot fake either.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
-import secrets
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, jsonify, redirect, request, url_for
 from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,12 +24,16 @@ from stationfinder.core.clock import SHANGHAI
 from stationfinder.db import get_session
 from stationfinder.models import Station, StationConfirmation, utcnow
 from stationfinder.registry import stations as registry
+from stationfinder.web import device_keys
 from stationfinder.web.couriers import bp
-from stationfinder.web.limits import device_and_address, limiter
+from stationfinder.web.limits import limiter
 
-DEVICE_COOKIE = "sf_device"  # the name limits.device_and_address reads
-DEVICE_PATTERN = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-TWO_YEARS = 2 * 365 * 24 * 3600
+DEVICE_COOKIE = "sf_device"
+PURPOSE = "station"  # confirmations and reports store the key's hash for this purpose
+# Per device, and per address whatever keys it holds: a NAT's crowd has room, a script
+# minting keys does not get fresh counters without end.
+CONFIRM_LIMIT = "20 per hour"
+CONFIRM_ADDRESS_LIMIT = "300 per hour"
 BUMP_INTERVAL = timedelta(minutes=10)  # a station's confirmations bump the version once per
 
 
@@ -43,16 +46,24 @@ def _same_origin() -> bool:
 
 
 def _device_id() -> tuple[str, bool]:
-    """The device's id and whether it is new."""
-    for candidate in (request.form.get("device"), request.cookies.get(DEVICE_COOKIE)):
-        if candidate and DEVICE_PATTERN.match(candidate):
-            return candidate, False
-    return secrets.token_urlsafe(18), True
+    """The device's minted key and whether it is new (then the response sets it)."""
+    key = device_keys.presented(
+        request.cookies.get(DEVICE_COOKIE),
+        request.form.get("device"),
+        request.headers.get("X-Device-Id"),
+    )
+    if key is not None:
+        return key, False
+    return device_keys.mint(), True
 
 
 def device_hash(device: str) -> str:
-    key = str(current_app.config["SECRET_KEY"]).encode()
-    return hmac.new(key, device.encode(), hashlib.sha256).hexdigest()
+    return device_keys.hashed(device, PURPOSE)
+
+
+def device_and_address() -> str:
+    """The per-device limit's key: the minted key's hash (a made-up id counts as none)."""
+    return device_keys.minted_device_and_address(DEVICE_COOKIE)
 
 
 def record_confirmation(station_id: str, device: str, now: datetime) -> str | None:
@@ -88,13 +99,14 @@ def record_confirmation(station_id: str, device: str, now: datetime) -> str | No
 
 
 @bp.post("/stations/<station_id>/confirm")
-@limiter.limit("20 per hour", key_func=device_and_address)
+@limiter.limit(CONFIRM_LIMIT, key_func=device_and_address)
+@limiter.limit(CONFIRM_ADDRESS_LIMIT)
 def confirm(station_id: str) -> BaseResponse:
     if not _same_origin():
         abort(403, description=gettext("Confirm a station from its own page."))
     if len(station_id) > 32:
         abort(404)
-    device, new_device = _device_id()
+    device, _new = _device_id()
     now = utcnow()
     outcome = record_confirmation(station_id, device, now)
     if outcome is None:
@@ -115,6 +127,4 @@ def confirm(station_id: str) -> BaseResponse:
         )
     else:  # a plain form post: back to the page, which says thanks
         response = redirect(url_for("web.station", station_id=station_id, confirmed=outcome))
-    if new_device or request.cookies.get(DEVICE_COOKIE) != device:
-        response.set_cookie(DEVICE_COOKIE, device, max_age=TWO_YEARS, httponly=True, samesite="Lax")
-    return response
+    return device_keys.keep(response, DEVICE_COOKIE, device)

@@ -2,14 +2,14 @@
 
 A tiny blueprint of its own, so the courier pages link to it without owning it. The
 form carries a CSRF token (Flask-WTF; the token lives in the session cookie, so a
-cross-site page cannot post it), posts are rate limited per device and address, and
-an optional photo goes through `photos.store_photo` (type and size checked, re-encoded
-without EXIF, so no location leaves the courier's phone with it).
+cross-site page cannot post it), posts are rate limited per device (the server-minted
+key in the `sf_device` cookie, web/device_keys.py: a client-made id is replaced) and per
+address whatever keys it holds, and an optional photo goes through `photos.store_photo`
+(type and size checked, re-encoded without EXIF, so no location leaves the courier's
+phone with it).
 """
 
 from __future__ import annotations
-
-import secrets
 
 from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext, lazy_gettext
@@ -22,10 +22,15 @@ from stationfinder.core.text import N_
 from stationfinder.core.vocabulary import AMENITY_BY_CODE
 from stationfinder.db import get_session
 from stationfinder.registry import photos, reports
+from stationfinder.web import device_keys
 from stationfinder.web.assets import asset_url
-from stationfinder.web.couriers.confirm import DEVICE_COOKIE, DEVICE_PATTERN, TWO_YEARS, device_hash
+from stationfinder.web.couriers.confirm import DEVICE_COOKIE, device_and_address, device_hash
 from stationfinder.web.i18n import remember_choice, template_context
-from stationfinder.web.limits import device_and_address, limiter
+from stationfinder.web.limits import limiter
+
+REPORT_LIMIT = "6 per hour;20 per day"
+# Rotating keys from one address (dropping the cookie each time) only reaches this.
+REPORT_ADDRESS_LIMIT = "60 per hour;200 per day"
 
 report_bp = Blueprint("report", __name__)
 
@@ -82,14 +87,16 @@ def _after(response: Response) -> Response:
 
 
 def _device() -> tuple[str, bool]:
-    cookie = request.cookies.get(DEVICE_COOKIE)
-    if cookie and DEVICE_PATTERN.match(cookie):
-        return cookie, False
-    return secrets.token_urlsafe(18), True
+    """The device's minted key and whether it is new; a client-made id is not one."""
+    key = device_keys.presented(request.cookies.get(DEVICE_COOKIE))
+    if key is not None:
+        return key, False
+    return device_keys.mint(), True
 
 
 @report_bp.route("/stations/<station_id>/report", methods=["GET", "POST"])
-@limiter.limit("6 per hour;20 per day", key_func=device_and_address, methods=["POST"])
+@limiter.limit(REPORT_LIMIT, key_func=device_and_address, methods=["POST"])
+@limiter.limit(REPORT_ADDRESS_LIMIT, methods=["POST"])
 def report(station_id: str) -> tuple[str, int] | Response:
     session = get_session()
     station = reports.reportable_station(session, station_id)
@@ -98,7 +105,7 @@ def report(station_id: str) -> tuple[str, int] | Response:
     session.commit()  # end the read; the write below has its own transaction
     form = ReportForm()
     form.amenity.choices = list(station.amenities or [])
-    device, new_device = _device()
+    device, _new = _device()
     status = 200
     sent = False
     if form.validate_on_submit():
@@ -136,6 +143,4 @@ def report(station_id: str) -> tuple[str, int] | Response:
         photo_max_mb=photos.MAX_BYTES // (1024 * 1024),
     )
     response = current_app.make_response((html, status))
-    if new_device:
-        response.set_cookie(DEVICE_COOKIE, device, max_age=TWO_YEARS, httponly=True, samesite="Lax")
-    return response
+    return device_keys.keep(response, DEVICE_COOKIE, device)
