@@ -24,6 +24,7 @@
 
   /* WGS-84 -> GCJ-02 lives in coords.js, shared with the council's maps. */
   var wgs2gcj = window.sfCoords.wgs2gcj;
+  window.sfCoords.watchTiles(window.stationfinderMap, t.map_unavailable);
 
   function onTiles(lon, lat) {
     return cfg.tileCrs === "gcj02" ? wgs2gcj(lon, lat) : [lon, lat];

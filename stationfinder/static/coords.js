@@ -1,5 +1,5 @@
-/* WGS-84 <-> GCJ-02 in the browser, shared by the courier pages (app.js) and the
- * council's maps (council/council.js).
+/* Map code shared by the courier pages (app.js) and the council's maps (council/council.js):
+ * WGS-84 <-> GCJ-02, and what to do when tiles do not come.
  *
  * Positions are stored in WGS-84, but Amap and Tencent tiles are drawn in GCJ-02: a point
  * is converted to the tiles' system to be shown, and a point picked on such a map is
@@ -65,5 +65,35 @@
   function toTiles(crs, lon, lat) { return crs === "gcj02" ? wgs2gcj(lon, lat) : [lon, lat]; }
   function fromTiles(crs, lon, lat) { return crs === "gcj02" ? gcj2wgs(lon, lat) : [lon, lat]; }
 
-  window.sfCoords = {wgs2gcj: wgs2gcj, gcj2wgs: gcj2wgs, toTiles: toTiles, fromTiles: fromTiles};
+  /* Tiles that do not come (a weak signal, a blocked tile host): after a few failures
+   * with none loaded, or nothing at all within a while, the tile layer is removed (no
+   * more requests on a courier's data plan, no console errors) and the map says so; the
+   * list beside it works as before. */
+  var GIVE_UP_AFTER_ERRORS = 3;
+  var GIVE_UP_AFTER_MS = 10000;
+  function watchTiles(map, message) {
+    if (!map || !window.L) return;
+    map.eachLayer(function (layer) {
+      if (!(layer instanceof L.TileLayer)) return;
+      var failed = 0, loaded = 0, done = false;
+      function giveUp() {
+        if (done || loaded > 0) return;
+        done = true;
+        map.removeLayer(layer);
+        var note = document.createElement("p");
+        note.className = "map-unavailable";
+        note.setAttribute("role", "status");
+        note.setAttribute("data-testid", "map-unavailable");
+        note.textContent = message;
+        map.getContainer().appendChild(note);
+      }
+      layer.on("tileload", function () { loaded += 1; });
+      layer.on("tileerror", function () { failed += 1; if (failed >= GIVE_UP_AFTER_ERRORS) giveUp(); });
+      setTimeout(giveUp, GIVE_UP_AFTER_MS);
+    });
+  }
+
+  window.sfCoords = {
+    wgs2gcj: wgs2gcj, gcj2wgs: gcj2wgs, toTiles: toTiles, fromTiles: fromTiles, watchTiles: watchTiles
+  };
 }());

@@ -54,6 +54,7 @@ SCRIPT_TEXT: dict[str, str] = {
     "tomorrow": N_("tomorrow"),
     "walk": N_("%(n)s min walk"),
     "you_are_here": N_("You are here"),
+    "map_unavailable": N_("The map cannot load here (weak signal or blocked). The list works as usual."),
     "amap": N_("Amap"),
     "baidu": N_("Baidu Maps"),
     "tencent": N_("Tencent Maps"),

@@ -54,6 +54,7 @@
       subdomains: cfg.subdomains, attribution: cfg.attribution, maxZoom: cfg.maxZoom
     }).addTo(map);
     map.attributionControl.setPrefix("Leaflet");  // text, not a 14 px link
+    window.sfCoords.watchTiles(map, text.map_unavailable);
     var marker = cfg.point ? L.marker(shown(cfg.point[0], cfg.point[1]), {alt: text.map_label, interactive: false, keyboard: false}).addTo(map) : null;
     window.stationfinderCouncilMap = map;  /* for the browser tests, as on the other maps */
     return {map: map, crs: crs, shown: shown, marker: function (at) {

@@ -107,6 +107,7 @@ SCRIPT_TEXT: Mapping[str, str] = {
     "pinned": N_("Pin dropped on the map"),
     "place_set": N_("Position set"),
     "map_label": N_("Map to pick the place"),
+    "map_unavailable": N_("The map cannot load here (weak signal or blocked). The list works as usual."),
 }
 
 
