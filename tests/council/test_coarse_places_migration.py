@@ -1,0 +1,64 @@
+"""Migration 0006: issues raised before coarse places had the courier's point to 0.1 m;
+after it, only the ~100 m grid point is stored, and an issue at a station has the
+station's own point."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from alembic import command
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stationfinder import db
+from stationfinder.models import CouncilIssue, Station
+
+
+def _issue(lon: float, lat: float, station_id: str | None = None) -> CouncilIssue:
+    now = datetime.now(UTC)
+    return CouncilIssue(
+        title="路口没有遮阳",
+        description="中午太晒。",
+        category="safety",
+        lon=lon,
+        lat=lat,
+        street="白杨街道",
+        station_id=station_id,
+        device_hash="d" * 64,
+        source="web",
+        status="new",
+        backing_count=1,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def test_0006_rounds_stored_courier_positions(empty_database_url: str) -> None:
+    engine = db.make_engine(empty_database_url)
+    config = db.alembic_config(engine)
+    try:
+        command.upgrade(config, "0005")
+        with Session(engine) as session, session.begin():
+            session.add(
+                Station(
+                    id="QT-BY-901",
+                    name="测试站",
+                    kind="rest",
+                    lon=120.3412345,
+                    lat=30.3123456,
+                    street="白杨街道",
+                    address="测试路1号",
+                )
+            )
+            session.flush()
+            session.add_all(
+                [_issue(120.335127, 30.310482), _issue(120.35, 30.32, station_id="QT-BY-901")]
+            )
+        command.upgrade(config, "0006")
+        with Session(engine) as session:
+            points = [(i.lon, i.lat) for i in session.scalars(select(CouncilIssue).order_by("id"))]
+        assert points == [(120.335, 30.31), (120.3412345, 30.3123456)]
+        command.downgrade(config, "0005")  # a no-op: the exact points are gone
+        command.upgrade(config, "head")
+    finally:
+        engine.dispose()
