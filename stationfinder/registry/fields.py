@@ -21,6 +21,7 @@ registry; migration 0005 brings the column to 30 as well.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -38,6 +39,25 @@ class FieldType(StrEnum):
     CODES = "codes"  # a list of codes from a vocabulary (amenities)
     NOTES = "notes"  # {code: public note} (out_of_service)
     DATETIME = "datetime"
+
+
+def _codes(value: Any) -> list[str]:
+    return list(value or [])
+
+
+def _notes(value: Any) -> dict[str, str]:
+    return dict(value or {})
+
+
+def _moment(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else None
+
+
+_TO_JSON: dict[FieldType, Callable[[Any], Any]] = {
+    FieldType.CODES: _codes,
+    FieldType.NOTES: _notes,
+    FieldType.DATETIME: _moment,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +94,11 @@ class StationField:
         and the English one."""
         return (self.header_zh, self.name) if self.header_zh else (self.name,)
 
-    def to_json(self, value: Any) -> Any:
-        """The value as JSON holds it (lists for codes, ISO 8601 for moments)."""
-        if self.type is FieldType.CODES:
-            return list(value or [])
-        if self.type is FieldType.NOTES:
-            return dict(value or {})
-        if self.type is FieldType.DATETIME:
-            return value.isoformat() if isinstance(value, datetime) else None
-        return value
+    @property
+    def to_json(self) -> Callable[[Any], Any] | None:
+        """How a stored value becomes JSON (lists for codes, ISO 8601 for moments); None
+        where it already is JSON, so that building a snapshot skips a call per value."""
+        return _TO_JSON.get(self.type)
 
     def json_schema(self) -> dict[str, Any]:
         """This field's JSON Schema (2020-12, as OpenAPI 3.1 uses it)."""
@@ -341,6 +357,12 @@ HEADERS: dict[str, str] = {
     header: f.name for f in STATION_FIELDS if f.imported for header in f.headers
 }
 LABELS: dict[str, str] = {f.name: f.label for f in STATION_FIELDS}
+
+
+def json_value(spec: StationField, value: Any) -> Any:
+    """`value` of the field `spec` as JSON holds it."""
+    convert = spec.to_json
+    return value if convert is None else convert(value)
 
 
 def field(name: str) -> StationField:

@@ -9,29 +9,29 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from stationfinder.geo.navigation import gcj02_lonlat, navigation_links
 from stationfinder.models import Station
+from stationfinder.registry.fields import PUBLIC
+
+# Resolved once: the station list and every snapshot build each station's properties.
+_PUBLIC_NAMES = tuple(f.geojson for f in PUBLIC)
+_PUBLIC_VALUES = attrgetter(*(f.name for f in PUBLIC))
+_PUBLIC_CONVERTED = tuple((f.geojson, f.to_json) for f in PUBLIC if f.to_json is not None)
 
 
 def station_properties(station: Station) -> dict[str, Any]:
-    """The public properties of a station. The phone is the station's public line."""
-    return {
-        "name": station.name,
-        "name_en": station.name_en,
-        "kind": station.kind,
-        "street": station.street,
-        "address": station.address,
-        "amenities": list(station.amenities or []),
-        "out_of_service": dict(station.out_of_service or {}),
-        "opening_hours": station.opening_hours,
-        "phone": station.phone,
-        "active": station.active,
-        "last_confirmed_at": _iso(station.last_confirmed_at),
-        "updated_at": _iso(station.updated_at),
-        "version": station.version,
-    }
+    """The public properties of a station, as registry.fields declares them (`public`).
+
+    The phone among them is the station's own published line (the card's call button),
+    never a person's number.
+    """
+    properties = dict(zip(_PUBLIC_NAMES, _PUBLIC_VALUES(station), strict=True))
+    for name, to_json in _PUBLIC_CONVERTED:
+        properties[name] = to_json(properties[name])
+    return properties
 
 
 def station_feature(station: Station) -> dict[str, Any]:
@@ -94,10 +94,6 @@ def located_feature(
 
 def feature_collection(features: list[dict[str, Any]], **members: Any) -> dict[str, Any]:
     return {"type": "FeatureCollection", **members, "features": features}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment is not None else None
 
 
 def with_gcj02(feature: dict[str, Any]) -> dict[str, Any]:

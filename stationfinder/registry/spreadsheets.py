@@ -2,7 +2,8 @@
 
 Reading gives rows for `registry.validate_rows` / `plan_load` / `apply_load`, each with
 `_line`, the spreadsheet row it came from (the header is row 1), so a rejection can name
-the row staff see in Excel. Headers may be Chinese or English (`registry.CSV_HEADERS`).
+the row staff see in Excel. Headers may be Chinese or English, as `registry.fields`
+declares each column's.
 
 What is refused, and why:
 
@@ -35,21 +36,22 @@ from typing import Any
 from xml.etree import ElementTree
 
 from stationfinder.models import Station
+from stationfinder.registry import fields
+from stationfinder.registry.fields import FieldType
 from stationfinder.registry.stations import (
     COORDINATE_DECIMALS,
     CSV_HEADERS,
-    FIELDS,
     Problem,
     RegistryError,
     read_geojson,
 )
 
 # Columns in the order staff see them: the id, then the fields the registry loads.
-COLUMNS: tuple[str, ...] = ("id", *FIELDS)
-CHINESE_HEADERS: dict[str, str] = {
-    key: header for header, key in CSV_HEADERS.items() if header != key
-}
-TEXT_COLUMNS = frozenset(COLUMNS) - {"lon", "lat", "active"}
+COLUMNS: tuple[str, ...] = fields.COLUMNS
+_SPECS = tuple(fields.field(name) for name in COLUMNS)
+CHINESE_HEADERS: dict[str, str] = {f.name: f.header_zh or f.name for f in _SPECS}
+# Columns whose cells are text even when Excel kept digits as a number (a phone, an id).
+TEXT_COLUMNS = frozenset(f.name for f in _SPECS if f.type in (FieldType.TEXT, FieldType.CODES))
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 FALSE_WORDS = frozenset({"false", "0", "no", "否", "停用"})
 
@@ -348,21 +350,17 @@ def _header(english: bool) -> list[str]:
 
 def _values(station: Station, english: bool) -> list[Any]:
     yes, no = ("true", "false") if english else ("是", "否")
-    return [
-        station.id,
-        station.name,
-        station.name_en,
-        station.kind,
-        station.street,
-        station.address,
-        round(station.lon, COORDINATE_DECIMALS),
-        round(station.lat, COORDINATE_DECIMALS),
-        ";".join(station.amenities or []),
-        station.opening_hours,
-        station.phone,
-        yes if station.active else no,
-        station.retired_reason,
-    ]
+    values: list[Any] = []
+    for spec in _SPECS:
+        value = getattr(station, spec.name)
+        if spec.type is FieldType.NUMBER:
+            value = round(value, COORDINATE_DECIMALS)
+        elif spec.type is FieldType.CODES:
+            value = ";".join(value or [])  # what reading splits again
+        elif spec.type is FieldType.BOOLEAN:
+            value = yes if value else no
+        values.append(value)
+    return values
 
 
 def export_csv(stations: Iterable[Station], *, english: bool = False) -> bytes:

@@ -519,11 +519,11 @@ def export_geojson(stations: Iterable[Station]) -> str:
     features = []
     for station in sorted(stations, key=lambda s: s.id):
         properties: dict[str, Any] = {
-            f.geojson: f.to_json(getattr(station, f.name)) for f in _EXPORTED
+            f.geojson: fields.json_value(f, getattr(station, f.name)) for f in _EXPORTED
         }
         if not station.active:  # the seed's stations are all in use and say nothing of it
             for f in _RETIREMENT:
-                properties[f.geojson] = f.to_json(getattr(station, f.name))
+                properties[f.geojson] = fields.json_value(f, getattr(station, f.name))
         features.append(
             {
                 "type": "Feature",
