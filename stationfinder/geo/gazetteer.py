@@ -11,12 +11,13 @@ directly, for a registry held in memory). When nothing matches, `suggest` offers
 nearest names by edit distance. Flask-free.
 
 Every key is computed once, when the gazetteer is built (the app holds one), so a query
-costs string comparisons only; bench figures are in bench/README.md.
+costs string comparisons only (figures: `python bench/place_search.py`).
 """
 
 from __future__ import annotations
 
 import json
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -112,6 +113,19 @@ def _keys(place: Place, aliases: Sequence[str] = (), with_pinyin: bool = True) -
     return _Keys(names, stems, alias_keys, full_forms, tuple(pinyin), tuple(initials))
 
 
+_SEPARATOR = "\n"  # never in a key: `normalise` drops whitespace
+
+
+def _all_keys(keys: _Keys) -> list[str]:
+    return [
+        *keys.names,
+        *keys.stems,
+        *keys.aliases,
+        *(full for full, _ in keys.pinyin),
+        *keys.initials,
+    ]
+
+
 def _match_rank(q: str, q_stem: str, keys: _Keys) -> int | None:
     """The best way (the constants above) ``q`` matches a place's keys, or None."""
     if q in keys.names or q_stem in keys.stems:
@@ -165,6 +179,35 @@ class Gazetteer:
             for text in dict.fromkeys(texts):
                 self._fuzzy.append(text)
                 self._fuzzy_owner.append(index)
+        # Every match but an abbreviation needs the query's stem inside one of a place's
+        # keys: one string holding every key, searched with str.find, names the few
+        # places worth ranking (a query then costs little more at 10,000 places than at
+        # 36). Abbreviations start with the name's first character: indexed by it.
+        blobs = [_SEPARATOR.join(_all_keys(keys)) for keys in self._keys]
+        self._haystack = _SEPARATOR.join(blobs)
+        self._blob_starts: list[int] = []
+        at = 0
+        for blob in blobs:
+            self._blob_starts.append(at)
+            at += len(blob) + len(_SEPARATOR)
+        self._by_first_char: dict[str, list[int]] = {}
+        for index, keys in enumerate(self._keys):
+            for first in dict.fromkeys(k[0] for k in keys.full_forms):
+                self._by_first_char.setdefault(first, []).append(index)
+
+    def _candidates(self, q: str, q_stem: str) -> list[int]:
+        """The places (indices, in order) `_match_rank` could match ``q`` against."""
+        found: set[int] = set(self._by_first_char.get(q[0], ()) if len(q) >= 2 else ())
+        at = self._haystack.find(q_stem)
+        while at >= 0:
+            index = bisect_right(self._blob_starts, at) - 1
+            found.add(index)
+            # On to the next place's keys: one hit per place is enough.
+            following = index + 1
+            if following >= len(self._blob_starts):
+                break
+            at = self._haystack.find(q_stem, self._blob_starts[following])
+        return sorted(found)
 
     def __len__(self) -> int:
         return len(self._places)
@@ -226,7 +269,7 @@ class Gazetteer:
         q_stem = stem(q)
         scored: list[tuple[tuple[int, int, int, str], int, Place]] = []
         candidates = chain(
-            zip(self._places, self._keys, strict=True),
+            ((self._places[i], self._keys[i]) for i in self._candidates(q, q_stem)),
             ((p, _keys(p, with_pinyin=False)) for p in also),
         )
         seen: set[str] = set()
