@@ -607,7 +607,13 @@ def test_a_rate_limit_reached_through_a_holds_on_b(cluster: Cluster) -> None:
         forged = _post_report(cluster, me, **{"X-Forwarded-For": "203.0.113.7"})
         forged_chain = _post_report(cluster, me, **{"X-Forwarded-For": "198.51.100.9, 203.0.113.8"})
         forged_other = _post_report(
-            cluster, me, **{"X-Real-IP": "203.0.113.9", "Forwarded": "for=203.0.113.9"}
+            cluster,
+            me,
+            **{
+                "X-Real-IP": "203.0.113.9",
+                "Forwarded": "for=203.0.113.9",
+                "X_Forwarded_For": "203.0.113.10",  # the same name to a WSGI environ
+            },
         )
         # A client who really is elsewhere is counted on its own: the app does see the
         # address HAProxy forwards (not HAProxy's own, which would limit everyone at once).
