@@ -24,6 +24,7 @@ from stationfinder.web.staff import (  # noqa: E402,F401
     coverage,
     history,
     imports,
+    posters,
     reports,
     stations,
 )
