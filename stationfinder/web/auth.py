@@ -88,7 +88,7 @@ def _session_expired(now: float) -> bool:
         return True  # a session from before lifetimes existed, or one made up
     idle = current_app.config["STAFF_SESSION_IDLE_MINUTES"] * 60
     longest = current_app.config["STAFF_SESSION_MAX_HOURS"] * 3600
-    return now - seen > idle or now - since > longest or since > now + SEEN_STEP
+    return now - seen > idle or now - since > longest
 
 
 def load_user(user_id: str) -> StaffUser | None:
