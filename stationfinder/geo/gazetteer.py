@@ -88,8 +88,9 @@ def _keys(place: Place, aliases: Sequence[str] = (), with_pinyin: bool = True) -
     names = tuple(dict.fromkeys(normalise(n) for n in (place.name, place.name_en) if n))
     names = tuple(n for n in names if n)
     stems = tuple(dict.fromkeys(stem(n) for n in names))
-    derived = [normalise(form) for form in derived_short_forms(place.name)]
-    written = [*aliases, *derived_short_forms(place.name)]
+    derived_forms = derived_short_forms(place.name)
+    derived = [normalise(form) for form in derived_forms]
+    written = [*aliases, *derived_forms]
     alias_keys = tuple(k for k in dict.fromkeys(normalise(a) for a in written) if k)
     alias_keys = tuple(k for k in alias_keys if k not in names)
     # Abbreviations are read off full names only (浙大 is not short for 浙商大), and not
