@@ -398,7 +398,7 @@ class Cluster:
         return self.a
 
     def workers_of(self, answer: Answer) -> str:
-        """ "A" or "B": which host answered (each host's workers are known by X-Worker)."""
+        """Which host answered, A or B (each host's workers are known by X-Worker)."""
         if answer.worker in self.a.pids:
             return "A"
         if answer.worker in self.b.pids:
@@ -472,7 +472,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             "trusted_proxies": "1",
         }
         hosts: list[Gunicorn] = []
-        proxy = None
+        proxy = running = None
         try:
             for host, name in ((HOST_A, "a"), (HOST_B, "b")):
                 hosts.append(
@@ -483,15 +483,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             a, b = hosts
             proxy = HAProxy({"app1": f"{HOST_A}:{a.port}", "app2": f"{HOST_B}:{b.port}"}, folder)
             proxy.wait_for({"app1": "UP", "app2": "UP"})
-            cluster = Cluster(a, b, proxy, forwarder, token, folder, host_url, settings)
-            yield cluster
+            running = Cluster(a, b, proxy, forwarder, token, folder, host_url, settings)
+            yield running
         finally:
             if proxy is not None:
                 proxy.stop()
+            if running is not None and running.a not in hosts:
+                hosts.append(running.a)  # host A as restarted
             for server in hosts:
                 server.stop()
-            with contextlib.suppress(NameError):
-                cluster.a.stop()  # a restarted host A
             forwarder.cut()
 
 
@@ -645,7 +645,7 @@ def _courier_load(cluster: Cluster, stop: threading.Event, records: list[LoadRec
         try:
             answer = cluster.proxy.request("GET", path, headers={"Accept-Language": "zh-CN"})
             records.append(LoadRecord(sent, path, answer.status, answer.worker))
-        except OSError:
+        except (OSError, http.client.HTTPException):  # refused, reset, cut off mid-answer
             records.append(LoadRecord(sent, path, 0, ""))
         time.sleep(0.01)  # steady, not flat out: host A must still be able to start again
 
