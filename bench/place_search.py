@@ -104,7 +104,7 @@ def measure(label: str, build: Callable[[], Gazetteer], places: list[Place] | No
         return f"{ordered[min(len(ordered) - 1, int(q * len(ordered)))]:.2f}"
 
     print(
-        f"| {label} | {len(gazetteer):,} | {built_s * 1000:.0f} ms | {held / 2**20:.1f} MiB "
+        f"| {label} | {len(gazetteer):,} | {built_s * 1000:.0f} ms | {held / 2**20:.2f} MiB "
         f"| {statistics.median(search_ms):.2f} / {p(search_ms, 0.99)} ms "
         f"| {p(suggest_ms, 0.5)} / {p(suggest_ms, 0.99)} ms ({len(suggest_ms)}) |"
     )
