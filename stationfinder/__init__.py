@@ -54,8 +54,8 @@ def create_app(
     from stationfinder.registry.changes import announce_commits
     from stationfinder.registry.live_index import LiveIndex
     from stationfinder.registry.photos import configure_pillow
+    from stationfinder.web import alerts, context, errors, i18n, limits, security, text_boundary
     from stationfinder.web import auth as staff_auth
-    from stationfinder.web import context, errors, i18n, limits, security, text_boundary
     from stationfinder.web.api import bp as api_bp
     from stationfinder.web.application import StationFinderFlask
     from stationfinder.web.assets import bp as assets_bp
@@ -125,6 +125,7 @@ def create_app(
     text_boundary.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
+    alerts.init_app(app)
     limits.init_app(app)
     Compress(app)
     app.register_blueprint(api_bp)

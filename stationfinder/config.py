@@ -292,6 +292,13 @@ SETTINGS: tuple[Setting, ...] = (
         "How often a worker checks whether the registry changed and rebuilds its index.",
     ),
     Setting(
+        "ALERT_CHECK_SECONDS",
+        30.0,
+        _positive_float,
+        "How often a worker re-reads the weather alert in force (the worker that sets one"
+        " sees it at once).",
+    ),
+    Setting(
         "MAP_INLINE_MAX",
         2000,
         _positive_int,

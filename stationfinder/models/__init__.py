@@ -23,6 +23,7 @@ from stationfinder.models.registry import (
     StationConfirmation,
     StationRevision,
 )
+from stationfinder.models.weather import WeatherAlert
 
 __all__ = [
     "AgendaIssue",
@@ -44,5 +45,6 @@ __all__ = [
     "Station",
     "StationConfirmation",
     "StationRevision",
+    "WeatherAlert",
     "utcnow",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
+from stationfinder.alerts.weather import AlertWatch
 from stationfinder.geo.areas import Areas
 from stationfinder.geo.geocoding import PlaceGeocoder
 from stationfinder.registry.changes import registry_changed
@@ -18,16 +19,19 @@ from stationfinder.registry.live_index import LiveIndex
 _AREAS = "stationfinder.areas"
 _INDEX = "stationfinder.index"
 _GEOCODER = "stationfinder.geocoder"
+_ALERTS = "stationfinder.alerts"
 
 
 def install(app: Flask, *, areas: Areas, index: LiveIndex, geocoder: PlaceGeocoder) -> None:
     """Keep the app's services, and have the index follow the registry-changed signal."""
     from stationfinder.db import get_db
 
+    sessions = get_db(app).sessions
     app.extensions[_AREAS] = areas
     app.extensions[_INDEX] = index
     app.extensions[_GEOCODER] = geocoder
-    registry_changed.connect(index.on_registry_changed, sender=get_db(app).sessions)
+    app.extensions[_ALERTS] = AlertWatch(sessions, ttl_s=app.config["ALERT_CHECK_SECONDS"])
+    registry_changed.connect(index.on_registry_changed, sender=sessions)
 
 
 def current_areas(app: Flask | None = None) -> Areas:
@@ -51,3 +55,9 @@ def current_geocoder(app: Flask | None = None) -> PlaceGeocoder:
     """The place-name geocoder (does nothing unless configured)."""
     geocoder: PlaceGeocoder = (app or current_app).extensions[_GEOCODER]
     return geocoder
+
+
+def current_alerts(app: Flask | None = None) -> AlertWatch:
+    """The weather alert that holds now (read at most every ALERT_CHECK_SECONDS)."""
+    watch: AlertWatch = (app or current_app).extensions[_ALERTS]
+    return watch

@@ -21,6 +21,7 @@ def no_store(response: Response) -> Response:
 # The views register themselves on bp.
 from stationfinder.web.staff import (  # noqa: E402,F401
     accounts,
+    alerts,
     coverage,
     history,
     imports,
