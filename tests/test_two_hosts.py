@@ -736,6 +736,7 @@ def test_a_database_outage_is_503_on_both_hosts_and_both_recover(cluster: Cluste
         cluster.proxy.admin(f"disable health app/{name}")
     try:
         posts_before = _both_logged(cluster, "POST", "/api/v1/stations")
+        deletes_before = _both_logged(cluster, "DELETE", f"/api/v1/stations/{STATION}")
         gets_before = _both_logged(cluster, "GET", f"/api/v1/stations/{STATION}")
         cut = time.monotonic()
         cluster.postgres.cut()
@@ -748,9 +749,17 @@ def test_a_database_outage_is_503_on_both_hosts_and_both_recover(cluster: Cluste
                 "Content-Type": "application/json",
             },
         )
+        # A write without a body is what HAProxy would replay most readily (a body still
+        # arriving when the request goes out disables its L7 retries by itself).
+        delete = cluster.proxy.request(
+            "DELETE",
+            f"/api/v1/stations/{STATION}",
+            headers={"Authorization": f"Bearer {cluster.token}", "If-Match": '"x"'},
+        )
         get = cluster.proxy.request("GET", f"/api/v1/stations/{STATION}")
         time.sleep(0.3)  # the request log lines reach the files
         posts = _both_logged(cluster, "POST", "/api/v1/stations") - posts_before
+        deletes = _both_logged(cluster, "DELETE", f"/api/v1/stations/{STATION}") - deletes_before
         gets = _both_logged(cluster, "GET", f"/api/v1/stations/{STATION}") - gets_before
     finally:
         for name in ("app1", "app2"):
@@ -758,6 +767,8 @@ def test_a_database_outage_is_503_on_both_hosts_and_both_recover(cluster: Cluste
     assert post.status == 503, post.body
     assert post.json()["error"]["code"] == "database_unavailable"
     assert posts == 1, f"a POST that failed was sent to the hosts {posts} times"
+    assert delete.status == 503, delete.body
+    assert deletes == 1, f"a DELETE that failed was sent to the hosts {deletes} times"
     assert get.status == 503, get.body
     assert gets >= 2, f"a GET that got 503 was tried {gets} time(s), not on the other host"
 
