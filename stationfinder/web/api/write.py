@@ -19,7 +19,7 @@ from stationfinder.db import get_session
 from stationfinder.geo import crs
 from stationfinder.geo.point import Point
 from stationfinder.models import Station
-from stationfinder.registry import editing
+from stationfinder.registry import editing, fields
 from stationfinder.registry import geojson as schemas
 from stationfinder.web.api import bp
 from stationfinder.web.api.contract import WriteQuery
@@ -27,7 +27,7 @@ from stationfinder.web.auth import current_staff, staff_required
 from stationfinder.web.context import current_areas
 from stationfinder.web.errors import ApiError, InvalidParameter
 
-EDITABLE = ("name", "name_en", "kind", "street", "address", "amenities", "opening_hours", "phone")
+EDITABLE = fields.EDITABLE  # the properties a POST or PATCH may set, as declared
 _TAG = re.compile(r'^"(?P<id>.+)-v(?P<version>[0-9]{1,9})(?::(?:gzip|br|deflate|zstd))?"$')
 
 

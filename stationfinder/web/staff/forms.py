@@ -8,6 +8,7 @@ language by `VocabularyLabel`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from flask_babel import lazy_gettext, lazy_pgettext
 from flask_wtf import FlaskForm
@@ -29,6 +30,8 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from stationfinder.accounts.roles import ROLES
 from stationfinder.core.vocabulary import AMENITIES, KINDS, STREETS
+from stationfinder.registry import fields
+from stationfinder.registry.fields import FieldType
 
 ROLE_LABELS = {
     "street_staff": lazy_gettext("street staff"),
@@ -36,6 +39,8 @@ ROLE_LABELS = {
     "union_admin": lazy_gettext("union admin"),
 }
 MIN_PASSWORD = 10
+_MAX_RETIRED_REASON = fields.field("retired_reason").max_length
+_MAX_NOTE = fields.field("out_of_service").max_length  # one note per amenity out of service
 
 
 class VocabularyLabel:
@@ -55,6 +60,27 @@ class VocabularyLabel:
 
     def __html__(self) -> str:
         return str(escape(str(self)))
+
+
+def declared_label(name: str) -> Any:
+    """A station field's label as registry/fields.py declares it, translated when shown."""
+    return lazy_gettext(fields.field(name).label)
+
+
+def declared_validators(name: str, *, optional: bool = False) -> list[Any]:
+    """The validators registry/fields.py implies for a station field: a blank refused
+    when the field is required (else allowed), and its length limit, so the form and
+    the registry refuse the same text. `optional` where the form may leave a required
+    field blank for the registry to fill (the id)."""
+    spec = fields.field(name)
+    chain: list[Any] = []
+    if spec.required and not optional:
+        chain.append(InputRequired() if spec.type is FieldType.NUMBER else DataRequired())
+    else:
+        chain.append(Optional())
+    if spec.max_length is not None:
+        chain.append(Length(max=spec.max_length))
+    return chain
 
 
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -84,20 +110,20 @@ class StationForm(FlaskForm):
     version = HiddenField()
     confirmed = HiddenField()  # "1" once the editor has seen the nearby/same-name warning
     station_id = StringField(
-        lazy_gettext("ID"),
-        validators=[Optional(), Length(max=32)],
+        declared_label("id"),
+        validators=declared_validators("id", optional=True),
         description=lazy_gettext("blank: automatic"),
     )
-    name = StringField(lazy_gettext("Name"), validators=[DataRequired(), Length(max=100)])
-    name_en = StringField(lazy_gettext("English name"), validators=[Optional(), Length(max=100)])
+    name = StringField(declared_label("name"), validators=declared_validators("name"))
+    name_en = StringField(declared_label("name_en"), validators=declared_validators("name_en"))
     kind = SelectField(
-        lazy_gettext("Kind"),
+        declared_label("kind"),
         choices=options((k.name, VocabularyLabel(k.name, k.en)) for k in KINDS),
     )
     street = SelectField(
-        lazy_gettext("Subdistrict"), choices=street_choices(lazy_gettext("from the position"))
+        declared_label("street"), choices=street_choices(lazy_gettext("from the position"))
     )
-    address = StringField(lazy_gettext("Address"), validators=[Optional(), Length(max=200)])
+    address = StringField(declared_label("address"), validators=declared_validators("address"))
     crs = SelectField(
         lazy_gettext("Coordinate system"),
         choices=options(
@@ -108,20 +134,20 @@ class StationForm(FlaskForm):
         ),
         default="wgs84",
     )
-    lon = DecimalField(lazy_gettext("Longitude"), places=None, validators=[InputRequired()])
-    lat = DecimalField(lazy_gettext("Latitude"), places=None, validators=[InputRequired()])
+    lon = DecimalField(declared_label("lon"), places=None, validators=declared_validators("lon"))
+    lat = DecimalField(declared_label("lat"), places=None, validators=declared_validators("lat"))
     amenities = MultiCheckboxField(
-        lazy_gettext("Amenities"),
+        declared_label("amenities"),
         choices=options((a.code, VocabularyLabel(a.zh, a.en, a.icon)) for a in AMENITIES),
     )
     opening_hours = StringField(
-        lazy_gettext("Opening hours"),
-        validators=[Optional(), Length(max=255)],
+        declared_label("opening_hours"),
+        validators=declared_validators("opening_hours"),
         description=lazy_gettext(
             "OpenStreetMap syntax, e.g. Mo-Fr 08:00-20:00; Sa,Su 09:00-17:00; PH off"
         ),
     )
-    phone = StringField(lazy_gettext("Phone"), validators=[Optional(), Length(max=40)])
+    phone = StringField(declared_label("phone"), validators=declared_validators("phone"))
     photo = FileField(lazy_gettext("Photo of the front (JPEG/PNG/WebP)"))
     reason = StringField(lazy_pgettext("edit", "Reason"), validators=[Optional(), Length(max=500)])
 
@@ -129,7 +155,7 @@ class StationForm(FlaskForm):
 class RetireForm(FlaskForm):
     version = HiddenField()
     reason = TextAreaField(
-        lazy_gettext("Why it closes"), validators=[DataRequired(), Length(max=500)]
+        lazy_gettext("Why it closes"), validators=[DataRequired(), Length(max=_MAX_RETIRED_REASON)]
     )
 
 
@@ -146,7 +172,7 @@ class OutOfServiceForm(FlaskForm):
     )
     note = StringField(
         lazy_gettext("Public note"),
-        validators=[Optional(), Length(max=100)],
+        validators=[Optional(), Length(max=_MAX_NOTE)],
         description=lazy_gettext("e.g. water dispenser under repair; blank: back in service"),
     )
 
@@ -196,7 +222,7 @@ class ListFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(lazy_gettext("Search"), validators=[Optional(), Length(max=60)])
+    q = StringField(lazy_pgettext("staff", "Search"), validators=[Optional(), Length(max=60)])
     street = SelectField(lazy_gettext("Subdistrict"), choices=street_choices(lazy_gettext("all")))
     kind = SelectField(
         lazy_gettext("Kind"),

@@ -22,6 +22,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
@@ -31,11 +32,13 @@ from stationfinder.db import get_session
 from stationfinder.geo import crs
 from stationfinder.geo.point import CRS, Point
 from stationfinder.models import Station
-from stationfinder.registry import editing, photos
+from stationfinder.registry import editing, fields, photos
+from stationfinder.registry.fields import FieldType
 from stationfinder.web import maps
 from stationfinder.web.assets import vendor_assets
 from stationfinder.web.auth import StaffUser, current_staff, staff_required
 from stationfinder.web.context import current_areas
+from stationfinder.web.i18n import current_lang
 from stationfinder.web.staff import bp
 from stationfinder.web.staff.forms import (
     ListFilterForm,
@@ -117,41 +120,54 @@ def station_list() -> str:
 # --- create and edit ----------------------------------------------------------------
 
 
+@bp.app_template_global()
+def station_field_label(name: str) -> str:
+    """A station field's declared label in the page's language (history, conflicts and
+    import problems name fields by their code); other names are shown as they are."""
+    label = fields.LABELS.get(name)
+    return gettext(label) if label is not None else name
+
+
+# The form's station fields, as declared editable (lon and lat among them).
+_EDITABLE = tuple(f for f in fields.STATION_FIELDS if f.editable)
+
+
 def _form_values(form: StationForm) -> dict[str, Any]:
-    """What the form says, in WGS-84; InvalidStation when the point is not a point."""
+    """What the form says, in WGS-84; InvalidStation when the point is not a point.
+
+    A blank box is None where the declaration lets the field be empty (nullable), or
+    where it is a choice left unmade (the subdistrict then follows the point); "" else.
+    """
     try:
         typed = Point(float(form.lon.data), float(form.lat.data), CRS(form.crs.data))
     except (TypeError, ValueError) as exc:
         raise editing.InvalidStation(str(exc), field="lon") from None
     point = crs.to_wgs84(typed)
-    return {
-        "name": form.name.data,
-        "name_en": form.name_en.data or None,
-        "kind": form.kind.data,
-        "street": form.street.data or None,
-        "address": form.address.data or "",
-        "lon": point.lon,
-        "lat": point.lat,
-        "amenities": list(form.amenities.data or []),
-        "opening_hours": form.opening_hours.data or None,
-        "phone": form.phone.data or None,
-    }
+    values: dict[str, Any] = {}
+    for spec in _EDITABLE:
+        data = getattr(form, spec.name).data
+        if spec.type is FieldType.NUMBER:
+            values[spec.name] = getattr(point, spec.name)
+        elif spec.type is FieldType.CODES:
+            values[spec.name] = list(data or [])
+        else:
+            values[spec.name] = data or (None if spec.nullable or spec.choices else "")
+    return values
 
 
 def _fill(form: StationForm, station: Station) -> None:
     form.version.data = str(station.version)
     form.station_id.data = station.id
-    form.name.data = station.name
-    form.name_en.data = station.name_en or ""
-    form.kind.data = station.kind
-    form.street.data = station.street
-    form.address.data = station.address
     form.crs.data = "wgs84"
-    form.lon.data = Decimal(str(station.lon))
-    form.lat.data = Decimal(str(station.lat))
-    form.amenities.data = list(station.amenities or [])
-    form.opening_hours.data = station.opening_hours or ""
-    form.phone.data = station.phone or ""
+    for spec in _EDITABLE:
+        value = getattr(station, spec.name)
+        if spec.type is FieldType.NUMBER:
+            value = Decimal(str(value))
+        elif spec.type is FieldType.CODES:
+            value = list(value or [])
+        elif value is None:
+            value = ""
+        getattr(form, spec.name).data = value
 
 
 def _map_config(station: Station | None) -> dict[str, Any]:
@@ -169,7 +185,7 @@ def _map_config(station: Station | None) -> dict[str, Any]:
 def _week(expr: str | None) -> list[tuple[Any, str]]:
     if not expr or hours.validate(expr) is not None:
         return []
-    return hours.week_in_words(expr, datetime.now(SHANGHAI_TZ).date())
+    return hours.week_in_words(expr, datetime.now(SHANGHAI_TZ).date(), current_lang())
 
 
 def _render_edit(
