@@ -16,7 +16,8 @@ numbers (its pattern allows 30, whatever the form said), so no stored phone is l
 the seed's longest is 13 ("0571-86xxxxxx"); an international number is at most 15
 digits (E.164) and a plus, which leaves room for spaces and dashes. The model's 40 and
 the form's 40 let a 31–40 character number pass the form only to be refused by the
-registry; migration 0005 brings the column to 30 as well.
+registry; migration 0008 brings the column to 30 as well (PostgreSQL; SQLite
+enforces no VARCHAR length).
 """
 
 from __future__ import annotations
