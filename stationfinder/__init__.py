@@ -63,6 +63,7 @@ def create_app(
     from stationfinder.web.couriers import bp as web_bp
     from stationfinder.web.couriers.reports import report_bp
     from stationfinder.web.open311 import bp as open311_bp
+    from stationfinder.web.open311 import documents as open311_documents
     from stationfinder.web.staff import bp as staff_bp
     from stationfinder.web.staff.stations import photos_bp
 
@@ -135,6 +136,7 @@ def create_app(
     app.register_blueprint(report_bp)
     app.register_blueprint(council_bp)
     app.register_blueprint(open311_bp)
+    errors.answer_errors_under(app, "/open311/", open311_documents.error_for_request)
     app.register_blueprint(photos_bp)
     security.init_csrf(app)
     staff_auth.init_app(app)

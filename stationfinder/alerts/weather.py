@@ -15,6 +15,7 @@ defines the heat signals: yellow 35 °C, orange 37 °C, red 40 °C. Flask-free.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from stationfinder.core.errors import DomainError, NotFoundError
@@ -47,6 +49,9 @@ LEVELS = {"yellow": N_("yellow"), "orange": N_("orange"), "red": N_("red")}
 HEAT_THRESHOLD_C = {"yellow": 35, "orange": 37, "red": 40}
 MAX_PERIOD = timedelta(days=7)  # an alert is renewed, not left standing
 NOTE_MAX = 200
+
+
+log = logging.getLogger(__name__)
 
 
 class AlertError(DomainError):
@@ -208,9 +213,14 @@ class AlertWatch:
         ):
             return self._alert
         with self._lock:
-            with self._sessions() as session:
-                alert = active_alert(session)
-                self._alert = notice(alert) if alert is not None else None
+            try:
+                with self._sessions() as session:
+                    alert = active_alert(session)
+                    self._alert = notice(alert) if alert is not None else None
+            except SQLAlchemyError:
+                # The database is down: the page that asked (perhaps the 503 page itself)
+                # must still render; keep what was known and try again after ttl_s.
+                log.warning("weather alert not readable; keeping the last one known")
             self._read_at = time.monotonic()
             return self._alert
 

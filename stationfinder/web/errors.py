@@ -10,10 +10,10 @@ take the same shape. Open311 answers in its own spec's shape (web/open311).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
 from flask_babel import get_translations, gettext
 from werkzeug.exceptions import HTTPException
 
@@ -85,13 +85,20 @@ def _typed_text() -> list[str]:
     ]
 
 
-def _respond(status: int, code: str, message: str, field: str | None = None) -> Response:
-    if request.path.startswith("/open311/"):
-        # GeoReport clients read only their spec's error document, routing's 404/405
-        # included (web/open311/documents.py).
-        from stationfinder.web.open311.documents import error_response, format_of
+ErrorShape = Callable[[int, str], Response]
+_SHAPES = "stationfinder.error_shapes"
 
-        return error_response(status, message, format_of(request.path))
+
+def answer_errors_under(app: Flask, prefix: str, shape: ErrorShape) -> None:
+    """Have every error under `prefix` answered by `shape(status, message)`: a face with
+    its own error document (Open311's GeoReport errors), routing's 404/405 included."""
+    app.extensions.setdefault(_SHAPES, {})[prefix] = shape
+
+
+def _respond(status: int, code: str, message: str, field: str | None = None) -> Response:
+    for prefix, shape in current_app.extensions.get(_SHAPES, {}).items():
+        if request.path.startswith(prefix):
+            return shape(status, message)
     if _wants_json():
         response = jsonify(error_body(code, message, field))
     else:

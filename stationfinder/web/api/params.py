@@ -34,17 +34,10 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails
 from werkzeug.datastructures import MultiDict
 
-from stationfinder.core.clock import SHANGHAI
+from stationfinder.core.clock import EARLIEST_YEAR, LATEST_YEAR, SHANGHAI, in_sane_range
 from stationfinder.web.errors import InvalidParameter
 
 MAX_VALUE_LENGTH = 200  # characters in one query-string value; longer is refused unread
-
-EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
-
-
-def in_sane_range(value: datetime) -> bool:
-    """True for a moment between 2000 and 2100; calendar edges (0001, 9999+14:00) are refused."""
-    return EARLIEST_YEAR <= value.year <= LATEST_YEAR
 
 
 def parse_moment(raw: object) -> datetime:

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree
 
-from flask import Response, current_app
+from flask import Response, current_app, request
 
 from stationfinder.council.issues import (
     CATEGORIES,
@@ -135,6 +135,11 @@ def error_response(status: int, description: str, fmt: str) -> Response:
     """The spec's error document, `[{"code", "description"}]` or
     `<errors><error><code/><description/></error></errors>`, with that status."""
     return answer("errors", error(status, description), fmt, status)
+
+
+def error_for_request(status: int, description: str) -> Response:
+    """The spec's error document in the format the request's path names."""
+    return error_response(status, description, format_of(request.path))
 
 
 def format_of(path: str) -> str:

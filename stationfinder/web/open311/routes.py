@@ -134,7 +134,7 @@ def _moment(name: str) -> datetime | None:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError:
         raise Open311Error(400, f"{name} must be an ISO 8601 date-time") from None
-    from stationfinder.web.api.params import in_sane_range
+    from stationfinder.core.clock import in_sane_range
 
     if not in_sane_range(moment):
         raise Open311Error(400, f"{name} must lie between 2000 and 2100")
