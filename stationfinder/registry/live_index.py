@@ -13,6 +13,7 @@ import ctypes
 import ctypes.util
 import gc
 import json
+import logging
 import threading
 import time
 from collections import OrderedDict
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 from sqlalchemy import Engine, Text, cast, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from stationfinder.geo.index import StationIndex, StationTable
@@ -31,6 +33,8 @@ from stationfinder.registry import geojson as schemas
 from stationfinder.registry import stations as registry
 
 FEATURES_KEPT = 50_000  # public features kept per worker; a miss is one indexed read
+OUTAGE_RETRY_SECONDS = 2.0  # with the database away, how often a worker looks again
+log = logging.getLogger(__name__)
 
 
 class StationFeatures(Mapping[str, dict[str, Any]]):
@@ -173,18 +177,34 @@ class LiveIndex:
             snapshot = self._snapshot
             if snapshot is not None and (time.monotonic() - self._checked_at < self._check_seconds):
                 return snapshot
-            with self._sessions() as session:
-                version = registry.registry_version(session)
-                if snapshot is None and self._preloaded and self._preloaded[0] == version:
-                    snapshot = self._snapshot = self._snapshot_of(
-                        version, self._preloaded[1], "preloaded"
-                    )
-                if snapshot is None or snapshot.version != version:
-                    snapshot = self._build(session, version)
-                    self._snapshot = snapshot
-                self._preloaded = None  # used once, or never
-            self._checked_at = time.monotonic()
-            return snapshot
+            try:
+                return self._refresh(snapshot)
+            except SQLAlchemyError:
+                if snapshot is None:
+                    raise  # nothing to serve: the caller answers 503
+                # The database is away (a restart, a failover): couriers keep getting
+                # answers from the index this worker already holds; look again after
+                # OUTAGE_RETRY_SECONDS rather than on every request.
+                log.warning(
+                    "registry version unreadable; serving index version %s", snapshot.version
+                )
+                self._checked_at = time.monotonic() - self._check_seconds + OUTAGE_RETRY_SECONDS
+                return snapshot
+
+    def _refresh(self, snapshot: IndexSnapshot | None) -> IndexSnapshot:
+        """Compare with the database's version; rebuild when it moved (under the lock)."""
+        with self._sessions() as session:
+            version = registry.registry_version(session)
+            if snapshot is None and self._preloaded and self._preloaded[0] == version:
+                snapshot = self._snapshot = self._snapshot_of(
+                    version, self._preloaded[1], "preloaded"
+                )
+            if snapshot is None or snapshot.version != version:
+                snapshot = self._build(session, version)
+                self._snapshot = snapshot
+            self._preloaded = None  # used once, or never
+        self._checked_at = time.monotonic()
+        return snapshot
 
     def invalidate(self) -> None:
         """Check the database on the next request (after a write in this worker)."""
