@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from stationfinder.council.issues import (
@@ -187,7 +188,12 @@ def merge(session: Session, source_id: int, target_id: int, actor: str) -> Counc
             backing.issue_id = target.id
             already.add(backing.device_hash)
     session.flush()
-    target.backing_count = len(already)
+    # Held-back backings (待核实) move with the rest but stay out of the count.
+    target.backing_count = session.scalar(
+        select(func.count()).where(
+            IssueBacking.issue_id == target.id, IssueBacking.pending.is_(False)
+        )
+    )
     source.backing_count = 0
     source.merged_into_id = target.id
     add_event(session, source, "merged", actor, str(target.id), to_status=MERGED)
@@ -219,6 +225,109 @@ def restore(session: Session, issue_id: int, actor: str) -> CouncilIssue:
     add_event(session, issue, "restored", actor, public=False)
     session.flush()
     return issue
+
+
+# --- participation the secretary checks (待核实) ------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingGroup:
+    """Backings held back from one network: young keys beyond the ration (issues.py)."""
+
+    network: str  # the network's keyed hash (never the address); "" for none recorded
+    count: int
+    first_at: datetime
+    last_at: datetime
+
+
+@dataclass(frozen=True)
+class Participation:
+    counted: int  # backings in the public count
+    pending: list[PendingGroup]  # held back, by network, largest burst first
+    flags: int
+    flag_networks: int  # distinct networks among established flaggers
+    young_flags: int  # flags from young or unminted keys (they never hide)
+
+
+def participation(session: Session, issue: CouncilIssue) -> Participation:
+    """Who backs and who flags, as the secretary needs to judge a burst."""
+    rows = session.execute(
+        select(
+            IssueBacking.network_hash,
+            func.count(),
+            func.min(IssueBacking.created_at),
+            func.max(IssueBacking.created_at),
+        )
+        .where(IssueBacking.issue_id == issue.id, IssueBacking.pending.is_(True))
+        .group_by(IssueBacking.network_hash)
+    ).all()
+    pending = sorted(
+        (PendingGroup(n or "", c, first, last) for n, c, first, last in rows),
+        key=lambda g: (-g.count, g.network),
+    )
+    flags = session.execute(
+        select(IssueFlag.network_hash, IssueFlag.established).where(IssueFlag.issue_id == issue.id)
+    ).all()
+    return Participation(
+        counted=issue.backing_count,
+        pending=pending,
+        flags=len(flags),
+        flag_networks=len({n for n, established in flags if established and n}),
+        young_flags=sum(1 for _, established in flags if not established),
+    )
+
+
+def _pending_of(issue: CouncilIssue, network: str) -> Any:
+    return (
+        IssueBacking.issue_id == issue.id,
+        IssueBacking.pending.is_(True),
+        IssueBacking.network_hash == network if network else IssueBacking.network_hash.is_(None),
+    )
+
+
+def confirm_pending(session: Session, issue_id: int, actor: str, network: str) -> int:
+    """The secretary judges a held-back burst genuine (a room of couriers on one Wi-Fi):
+    its backings join the public count. Returns how many."""
+    issue = get_issue(session, issue_id)
+    ids = list(session.scalars(select(IssueBacking.id).where(*_pending_of(issue, network))))
+    if not ids:
+        raise CouncilError("nothing is waiting from that network", field="network")
+    session.execute(update(IssueBacking).where(IssueBacking.id.in_(ids)).values(pending=False))
+    session.execute(
+        update(CouncilIssue)
+        .where(CouncilIssue.id == issue.id)
+        .values(backing_count=CouncilIssue.backing_count + len(ids))
+    )
+    session.refresh(issue, ["backing_count"])
+    add_event(session, issue, "backings_confirmed", actor, str(len(ids)), public=False)
+    _review_done_if_nothing_left(session, issue)
+    session.flush()
+    return len(ids)
+
+
+def discard_pending(session: Session, issue_id: int, actor: str, network: str) -> int:
+    """The secretary judges a held-back burst forged: its backings are dropped (never
+    counted; the story keeps how many). Returns how many."""
+    issue = get_issue(session, issue_id)
+    ids = list(session.scalars(select(IssueBacking.id).where(*_pending_of(issue, network))))
+    if not ids:
+        raise CouncilError("nothing is waiting from that network", field="network")
+    session.execute(delete(IssueBacking).where(IssueBacking.id.in_(ids)))
+    add_event(session, issue, "backings_discarded", actor, str(len(ids)), public=False)
+    _review_done_if_nothing_left(session, issue)
+    session.flush()
+    return len(ids)
+
+
+def _review_done_if_nothing_left(session: Session, issue: CouncilIssue) -> None:
+    waiting = session.scalar(
+        select(func.count()).where(
+            IssueBacking.issue_id == issue.id, IssueBacking.pending.is_(True)
+        )
+    )
+    flags = session.scalar(select(func.count()).where(IssueFlag.issue_id == issue.id))
+    if not waiting and not flags and not issue.hidden:
+        issue.needs_review = False
 
 
 def search_issues(session: Session, text: str, limit: int = 20) -> list[CouncilIssue]:

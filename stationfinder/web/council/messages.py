@@ -62,6 +62,9 @@ LABELS: Mapping[str, Mapping[str, str]] = {
         "decision": N_("Council decision"),
         "follow_up": N_("Progress on the decision"),
         "phone_shown": N_("Call-back phone viewed"),
+        "flag_queued": N_("Reported as abusive; queued for review"),
+        "backings_confirmed": N_("Held-back backings counted"),
+        "backings_discarded": N_("Held-back backings dropped"),
     },
 }
 
@@ -107,7 +110,9 @@ SCRIPT_TEXT: Mapping[str, str] = {
     "pinned": N_("Pin dropped on the map"),
     "place_set": N_("Position set"),
     "map_label": N_("Map to pick the place"),
-    "map_unavailable": N_("The map cannot load here (weak signal or blocked). The list works as usual."),
+    "map_unavailable": N_(
+        "The map cannot load here (weak signal or blocked). The list works as usual."
+    ),
 }
 
 

@@ -8,6 +8,7 @@ import csv
 import io
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -22,6 +23,7 @@ from stationfinder.web.auth import current_staff, staff_required
 from stationfinder.web.council import bp
 from stationfinder.web.council.charts import bar_chart
 from stationfinder.web.council.common import public_error
+from stationfinder.web.i18n import current_lang, vocabulary_label
 
 COUNCIL_STAFF = (COUNCIL_SECRETARY, UNION_ADMIN)
 INBOX_VIEWS = ("new", "open", "overdue", "review")
@@ -76,6 +78,7 @@ def staff_issue(issue_id: int, problem: str | None = None, status: int = 200) ->
         query=query,
         upcoming=[m for m in council_meetings.meetings(session, 20) if m.status == "planned"],
         problem=problem,
+        participation=council_triage.participation(session, issue),
     )
     return html, status
 
@@ -91,6 +94,12 @@ _STEPS = {
     "merge": lambda s, i, f: council_triage.merge(s, i, _target(s, f.get("target", "")), actor()),
     "hide": lambda s, i, f: council_triage.hide(s, i, actor(), f.get("reason", "")),
     "restore": lambda s, i, f: council_triage.restore(s, i, actor()),
+    "confirm_backings": lambda s, i, f: council_triage.confirm_pending(
+        s, i, actor(), f.get("network", "")
+    ),
+    "discard_backings": lambda s, i, f: council_triage.discard_pending(
+        s, i, actor(), f.get("network", "")
+    ),
 }
 
 
@@ -140,13 +149,19 @@ def reveal_phone(issue_id: int) -> str:
 @staff_required(*COUNCIL_STAFF)
 def stats_page() -> str:
     stats = council_stats.council_statistics(get_session())
-    labels = {c.code: c.zh for c in council.CATEGORIES}
+    english = current_lang() == "en"
+    labels = {c.code: c.en if english else c.zh for c in council.CATEGORIES}
     return render_template(
         "council/staff_stats.html",
         stats=stats,
         charts={
             "category": bar_chart([(labels[c], n) for c, n in stats.by_category]),
-            "street": bar_chart([(s or "未填地点", n) for s, n in stats.by_street]),
+            "street": bar_chart(
+                [
+                    (vocabulary_label("street", s) if s else gettext("no place given"), n)
+                    for s, n in stats.by_street
+                ]
+            ),
             "month": bar_chart(stats.by_month),
         },
     )
