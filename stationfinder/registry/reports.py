@@ -1,6 +1,6 @@
 """Couriers' problem reports ("信息有误 / 设施坏了"): filed without an account, triaged by staff.
 
-A report says one of four things about a station. What confirming it does:
+A report says one of seven things about a station. What confirming it does:
 
 - `amenity_broken`: the amenity is marked out of service with the public note staff
   type ("饮水机维修中"), through `editing.set_out_of_service`, so it has a revision in the
@@ -8,8 +8,11 @@ A report says one of four things about a station. What confirming it does:
   staff mark it back in service.
 - `gone`: nothing changes by itself; staff are sent to retire the station on its edit
   page, where retiring asks for a reason and keeps the record.
-- `closed_when_open`, `wrong_place`: a note for staff, who correct the hours or the
-  position on the edit page.
+- `closed_when_open`, `wrong_hours`, `wrong_place`, `wrong_phone`: a note for staff, who
+  correct the hours, the position or the phone on the edit page.
+- `no_entry` ("进不了": locked, or not let in, the failure news reports cite most for
+  such stations): staff are sent to the station's edit page to check how couriers get in
+  (the hours, the public notes, or retiring a station that no longer takes couriers).
 
 street_staff see and handle the reports of their own subdistrict only; union_admin all.
 No Flask here: callers own the transaction (`with session.begin():`); functions flush.
@@ -29,7 +32,15 @@ from stationfinder.models import ProblemReport, Station, utcnow
 from stationfinder.registry import editing
 from stationfinder.registry.editing import Editor, NotAllowed
 
-CATEGORIES = ("closed_when_open", "amenity_broken", "wrong_place", "gone")
+CATEGORIES = (
+    "closed_when_open",
+    "wrong_hours",
+    "no_entry",
+    "amenity_broken",
+    "wrong_phone",
+    "wrong_place",
+    "gone",
+)
 NEW, CONFIRMED, DISMISSED = "new", "confirmed", "dismissed"
 STATUSES = (NEW, CONFIRMED, DISMISSED)
 MAX_MESSAGE = 500
@@ -41,7 +52,10 @@ ACTIONS = {
     "amenity_broken": "out_of_service",
     "gone": "propose_retire",
     "closed_when_open": "check_hours",
+    "wrong_hours": "check_hours",
+    "wrong_phone": "check_phone",
     "wrong_place": "check_position",
+    "no_entry": "check_access",
 }
 
 

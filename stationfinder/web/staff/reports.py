@@ -87,6 +87,10 @@ def _triage(report_id: int, verb: str) -> BaseResponse | tuple[str, int]:
     if done.action == "propose_retire":
         # Retiring asks for a reason and keeps the record: that is the edit page's job.
         return redirect(url_for("staff.edit_station", station_id=done.station.id, retire=1))
+    if done.action == "check_access":
+        # Couriers could not get in: the hours, the notes (or retiring a station that no
+        # longer takes couriers) are on the edit page, so staff go there at once.
+        return redirect(url_for("staff.edit_station", station_id=done.station.id, check="access"))
     return redirect(url_for("staff.report_inbox", done=report_id))
 
 
