@@ -46,7 +46,17 @@ from opening_hours import OpeningHours, ParserError, State
 from stationfinder.core.clock import SHANGHAI
 from stationfinder.core.text import N_, translations
 
-__all__ = ["TZ", "HoursState", "is_open", "state_at", "today_in_words", "validate", "week_in_words"]
+__all__ = [
+    "TZ",
+    "HoursState",
+    "Span",
+    "is_open",
+    "state_at",
+    "state_spans",
+    "today_in_words",
+    "validate",
+    "week_in_words",
+]
 
 # Words come from the gettext catalogues (msgids in English, see core/text.py). The
 # calendar (holidays_cn.json) names holidays in Chinese; these are their msgids.
@@ -171,6 +181,11 @@ class _Compiled:
     library: OpeningHours  # the library's own CN calendar
     uses_calendar: bool
 
+    def day(self, d: date) -> _Day:
+        """How date `d` is evaluated for this expression: the library's way on every
+        date when it does not use our calendar (no make-up day shift either)."""
+        return _calendar().day(d) if self.uses_calendar else _OUTSIDE
+
     def for_day(self, day: _Day) -> OpeningHours:
         if not self.uses_calendar or day.kind is _Kind.OUTSIDE:
             return self.library
@@ -232,7 +247,7 @@ def _naive(dt: datetime) -> datetime:
 
 
 def _state(c: _Compiled, t: datetime) -> bool | None:
-    day = _calendar().day(t.date())
+    day = c.day(t.date())
     return _STATE[c.for_day(day).state(t + day.shift)[0]]
 
 
@@ -242,7 +257,7 @@ def _next_change(c: _Compiled, t: datetime) -> datetime | None:
     current = _state(c, t)
     pos = t
     for _ in range(_MAX_SEGMENTS):
-        day = cal.day(pos.date())
+        day = c.day(pos.date())
         oh = c.for_day(day)
         end_date = cal.segment_end(pos.date()) if c.uses_calendar else None
         end = datetime.combine(end_date, time()) if end_date else None
@@ -268,7 +283,7 @@ def is_open(expr: str | None, at: datetime) -> bool | None:
     if c is None:
         return None
     t = _local(at)
-    day = _calendar().day(t.date())
+    day = c.day(t.date())
     return _STATE[c.for_day(day).state(t + day.shift)[0]]
 
 
@@ -304,7 +319,7 @@ def validate(expr: str, lang: str = "zh") -> str | None:
 
 
 def _day_intervals(c: _Compiled, d: date) -> list[tuple[datetime, datetime, bool | None]]:
-    day = _calendar().day(d)
+    day = c.day(d)
     start = datetime.combine(d, time())
     end = start + _DAY
     merged: list[tuple[datetime, datetime, bool | None]] = []
@@ -364,3 +379,54 @@ def today_in_words(expr: str | None, at: datetime, lang: str = "zh") -> str:
     """The hours of the Asia/Shanghai day containing `at`, e.g. "今天 08:00–20:00"."""
     _ = translations(lang).gettext
     return _("Today %(text)s") % {"text": _day_in_words(expr, _local(at).date(), _)}
+
+
+# --- the coming days, for a copy kept on the phone ------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of time with one state, from `start` until the next change `end`.
+
+    `end` is exactly what `state_at` gives as `next_change` anywhere inside the span, so
+    the last span of a window may end after the window (or never: None, no change within
+    the year `state_at` looks ahead). Times are aware, Asia/Shanghai.
+    """
+
+    start: datetime
+    end: datetime | None
+    open: bool | None
+
+
+def state_spans(expr: str | None, start: date, days: int = 7) -> tuple[Span, ...] | None:
+    """The states from `start` 00:00 for `days` days, as `state_at` would say them.
+
+    Computed on the server (holidays and make-up working days included) so that a phone
+    with no network can answer "open now, closes at 21:00" exactly as the server would,
+    without an evaluator of its own. None when the hours cannot be evaluated at all
+    (what `state_at` reports as open=None with no next change, at every moment).
+    """
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    return _state_spans(expr, start, days) if expr is not None else None
+
+
+@lru_cache(maxsize=1024)
+def _state_spans(expr: str, start: date, days: int) -> tuple[Span, ...] | None:
+    # A few dozen expressions serve a whole registry, and the window moves once a day.
+    c = _compile(expr)
+    if c is None:
+        return None
+    merged: list[tuple[datetime, datetime, bool | None]] = []
+    for k in range(days):
+        for s, e, value in _day_intervals(c, start + k * _DAY):
+            if merged and merged[-1][2] == value and merged[-1][1] == s:
+                merged[-1] = (merged[-1][0], e, value)
+            else:
+                merged.append((s, e, value))
+    spans = [Span(s.replace(tzinfo=TZ), e.replace(tzinfo=TZ), v) for s, e, v in merged]
+    # The last one runs on past the window until its state changes, as state_at says.
+    last = spans[-1]
+    after = _next_change(c, _naive(last.start))
+    spans[-1] = Span(last.start, None if after is None else after.replace(tzinfo=TZ), last.open)
+    return tuple(spans)

@@ -30,6 +30,7 @@ from stationfinder.web.api.responses import (
     NearestCollection,
     StationCollection,
     StationDetail,
+    StationHours,
     StationInput,
     StationPatch,
     Street,
@@ -37,6 +38,7 @@ from stationfinder.web.api.responses import (
     WriteResult,
 )
 
+HOURS_DAYS = 8  # GET /stations/hours: today and the 7 days after it
 HALF_EQUATOR_M = 20_037_509  # no two points on Earth are farther apart along the ground
 
 
@@ -45,6 +47,14 @@ class StationsQuery(QueryModel):
         None,
         description="Only stations changed after this moment, retired ones included "
         "(active=false), to refresh a cached copy",
+    )
+
+
+class StationHoursQuery(QueryModel):
+    at: Moment | None = Field(
+        None,
+        description="The window starts at 00:00 of this moment's day, Asia/Shanghai "
+        "(default today)",
     )
 
 
@@ -162,6 +172,20 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
         "Active stations as a GeoJSON FeatureCollection",
         {200: Answer("Stations", StationCollection), 400: BAD_PARAMETER},
         query=StationsQuery,
+    ),
+    ("api.station_hours", "GET"): Operation(
+        "stationHours",
+        f"Open/closed spans for today and the next {HOURS_DAYS - 1} days, for an offline copy",
+        {
+            200: Answer(
+                "Spans per opening-hours expression",
+                StationHours,
+                {"ETag": "Changes when the answer does (registry, calendar, day)"},
+            ),
+            304: Answer("If-None-Match names the current ETag: the copy is current", None),
+            400: BAD_PARAMETER,
+        },
+        query=StationHoursQuery,
     ),
     ("api.nearest", "GET"): Operation(
         "nearestStations",

@@ -218,6 +218,33 @@ class Vocabulary(Schema):
     streets: list[StreetTerm]
 
 
+DateTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+HoursSpan = Annotated[
+    tuple[DateTime, DateTime | None, bool | None],
+    Field(
+        description="[start, end, open]: from `start` until `end` the station is open "
+        "(true), closed (false) or its hours are unknown (null); `end` is the next change, "
+        "as `next_change` elsewhere in this API, and may lie after `window_end`, or be "
+        "null when nothing changes within a year"
+    ),
+]
+
+
+class StationHours(Schema):
+    """Open/closed for the coming days, per opening-hours expression, for a copy kept
+    offline: a phone finds the span holding a moment and says what the API would say
+    (China's holidays and make-up working days included). After `window_end` it does not
+    know."""
+
+    registry_version: int | None = Field(description="The registry these hours were read from")
+    window_start: DateTime = Field(description="00:00 of the first day, Asia/Shanghai")
+    window_end: DateTime = Field(description="The spans say nothing from this moment on")
+    schedules: dict[str, list[HoursSpan]] = Field(
+        description="Keyed by a station's `opening_hours` as in GET /api/v1/stations; an "
+        "expression that cannot be evaluated is left out (its hours are unknown)"
+    )
+
+
 # --- write endpoints --------------------------------------------------------------------
 
 
@@ -270,6 +297,7 @@ COMPONENTS: tuple[type[BaseModel], ...] = (
     Cluster,
     InViewCollection,
     Vocabulary,
+    StationHours,
     StationInput,
     StationPatch,
     WriteResult,

@@ -6,7 +6,8 @@ of what it accepts); `MAX_IN_VIEW` is re-exported for the map page.
 
 from __future__ import annotations
 
-from datetime import datetime
+import hashlib
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
@@ -22,9 +23,11 @@ from stationfinder.registry import stations as registry
 from stationfinder.registry.locator import nearest_stations_json
 from stationfinder.web.api import bp, compression
 from stationfinder.web.api.contract import (
+    HOURS_DAYS,
     MAX_IN_VIEW,  # noqa: F401  (the map page asks for as many as the API allows)
     InViewQuery,
     NearestQuery,
+    StationHoursQuery,
     StationPath,
     StationsQuery,
 )
@@ -50,6 +53,45 @@ def list_stations() -> Response:
         generated_at=datetime.now(SHANGHAI).isoformat(),
     )
     return jsonify(body)
+
+
+@bp.get("/stations/hours")
+def station_hours() -> Response:
+    """Open/closed spans for the coming days, so the offline copy answers as the API does.
+
+    A separate document rather than a member of each feature in /stations: the registry
+    copy on a phone is refreshed by deltas (`changed_since`) that carry only edited
+    stations, while these spans move with the calendar every day for every station. It
+    is keyed by expression (a few dozen serve a whole registry), so a phone uses a span
+    only for a station whose cached `opening_hours` is the one it was computed from.
+    The ETag is the body's digest: a phone revalidating an unchanged day gets a 304.
+    """
+    q = StationHoursQuery.from_args(request.args)
+    day = (q.at or datetime.now(SHANGHAI)).astimezone(SHANGHAI).date()
+    session = get_session()
+    expressions = sorted(
+        {s.opening_hours for s in registry.active_stations(session) if s.opening_hours}
+    )
+    schedules: dict[str, list[list[Any]]] = {}
+    for expr in expressions:
+        spans = hours.state_spans(expr, day, HOURS_DAYS)
+        if spans is not None:
+            schedules[expr] = [
+                [s.start.isoformat(), s.end.isoformat() if s.end else None, s.open] for s in spans
+            ]
+    start = datetime.combine(day, time(), tzinfo=SHANGHAI)
+    body = schemas.encode(
+        {
+            "registry_version": registry.registry_version(session),
+            "window_start": start.isoformat(),
+            "window_end": (start + timedelta(days=HOURS_DAYS)).isoformat(),
+            "schedules": schedules,
+        }
+    )
+    response = Response(body, mimetype=current_app.json.mimetype)  # type: ignore[attr-defined]
+    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:24])
+    response.cache_control.no_cache = True  # revalidate: the answer changes at midnight
+    return response.make_conditional(request)
 
 
 @bp.get("/stations/nearest")
