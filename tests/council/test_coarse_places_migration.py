@@ -1,6 +1,6 @@
-"""Migration 0006: issues raised before coarse places had the courier's point to 0.1 m;
-after it, only the ~100 m grid point is stored, and an issue at a station has the
-station's own point."""
+"""Migrations 0006 and 0009 on issues stored before this change: a courier's point kept
+to 0.1 m is rounded to the ~100 m grid (an issue at a station takes the station's own
+point), and numbers the old masking let through are masked."""
 
 from __future__ import annotations
 
@@ -59,6 +59,28 @@ def test_0006_rounds_stored_courier_positions(empty_database_url: str) -> None:
             points = [(i.lon, i.lat) for i in session.scalars(select(CouncilIssue).order_by("id"))]
         assert points == [(120.335, 30.31), (120.3412345, 30.3123456)]
         command.downgrade(config, "0005")  # a no-op: the exact points are gone
+        command.upgrade(config, "head")
+    finally:
+        engine.dispose()
+
+
+def test_0009_masks_numbers_the_old_pattern_let_through(empty_database_url: str) -> None:
+    engine = db.make_engine(empty_database_url)
+    config = db.alembic_config(engine)
+    try:
+        command.upgrade(config, "0008")
+        with Session(engine) as session, session.begin():
+            issue = _issue(120.335, 30.31)
+            issue.description = "老板电话１３９ ５７１２ ０８４６，一直不接。"
+            issue.place_label = "门口 0571-8888 1234"
+            session.add(issue)
+        command.upgrade(config, "0009")
+        with Session(engine) as session:
+            stored = session.scalars(select(CouncilIssue)).one()
+            assert stored.description == "老板电话１３９ **** ０８４６，一直不接。"
+            assert stored.place_label == "门口 0571-**** 1234"
+            assert stored.title == "路口没有遮阳"  # nothing to mask: untouched
+        command.downgrade(config, "0008")
         command.upgrade(config, "head")
     finally:
         engine.dispose()
