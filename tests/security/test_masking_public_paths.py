@@ -153,3 +153,25 @@ def test_a_meeting_page_and_its_calendar_file(council: Flask) -> None:
     assert page.status_code == 200 and ics.status_code == 200
     assert "议事会" in page.text
     _assert_masked({"meeting page": page.text, "ics": ics.text}, MOBILE)
+
+
+def test_a_problem_report_message_stays_off_the_station_page(council: Flask) -> None:
+    """A report's message goes to street staff only: the station's page and its API
+    record never show it (so it needs no masking there, and gets none)."""
+    station = "QT-XS-001"
+    courier = council.test_client()
+    form = courier.get(f"/stations/{station}/report")
+    sent = courier.post(
+        f"/stations/{station}/report",
+        data={
+            "csrf_token": csrf_from(form.text),
+            "category": "closed_when_open",
+            "message": f"门关着，站长电话{TRICKY['full-width']}",
+        },
+    )
+    assert sent.status_code == 200
+    reader = council.test_client()
+    page = reader.get(f"/stations/{station}").text
+    api = reader.get(f"/api/v1/stations/{station}").text
+    assert "门关着" not in page and "门关着" not in api
+    _assert_masked({"station page": page, "station api": api}, MOBILE)
