@@ -157,9 +157,83 @@
         box.appendChild(link);
       });
       details.appendChild(box);
+      if (inWechat()) details.appendChild(wechatCopy(copyText(p), feature.id));
       li.appendChild(details);
     }
     return li;
+  }
+
+  /* --- WeChat: its browser does not let a page open other apps (neither schemes nor
+   * universal links), so the https links open web maps there; offer the address to copy,
+   * as the server's _wechat_nav.html does for the pages it renders. --- */
+  function inWechat() { return /MicroMessenger/i.test(navigator.userAgent || ""); }
+
+  function copyText(p) {
+    var address = (p.address || "").trim();
+    return address && address !== p.name ? p.name + " " + address : p.name;
+  }
+
+  function wechatCopy(text, key) {
+    var w = cfg.wechat;
+    var box = el("div", "nav-wechat");
+    box.setAttribute("data-testid", "wechat-nav");
+    var note = el("p", "nav-note", w.note);
+    note.setAttribute("data-testid", "wechat-note");
+    box.appendChild(note);
+    var id = "copy-js-" + String(key).replace(/[^A-Za-z0-9_-]/g, "_");
+    var label = el("label", "copy-label", w.label);
+    label.htmlFor = id;
+    box.appendChild(label);
+    var field = el("input", "copy-text");
+    field.id = id;
+    field.type = "text";
+    field.readOnly = true;
+    field.value = text;
+    field.setAttribute("data-testid", "copy-text");
+    box.appendChild(field);
+    var button = el("button", "copy-address", w.copy);
+    button.type = "button";
+    button.setAttribute("data-copy", id);
+    button.setAttribute("data-testid", "copy-address");
+    box.appendChild(button);
+    var done = el("span", "copy-done");
+    done.setAttribute("role", "status");
+    done.setAttribute("data-testid", "copy-done");
+    box.appendChild(done);
+    return box;
+  }
+
+  /* The clipboard API where the page may use it; else the old select-and-copy; else ask
+   * the courier to press and hold the (selected) address. */
+  function copyAddress(button) {
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    var done = button.parentNode.querySelector(".copy-done");
+    if (!field) return;
+    function said(ok) {
+      if (done) done.textContent = ok ? cfg.wechat.copied : cfg.wechat.select;
+      if (!ok) { field.focus(); field.select(); }
+    }
+    function legacy() {
+      var ok = false;
+      field.focus();
+      field.select();
+      try { field.setSelectionRange(0, field.value.length); ok = document.execCommand("copy"); } catch (e) { ok = false; }
+      said(ok);
+    }
+    if (navigator.clipboard && navigator.clipboard.writeText && window.isSecureContext !== false) {
+      navigator.clipboard.writeText(field.value).then(function () { said(true); }, legacy);
+    } else {
+      legacy();
+    }
+  }
+
+  function wireCopyButtons() {
+    if (!cfg.wechat) return;
+    document.querySelectorAll(".copy-address[hidden]").forEach(function (b) { b.hidden = false; });
+    document.addEventListener("click", function (event) {
+      var button = event.target.closest ? event.target.closest(".copy-address") : null;
+      if (button) copyAddress(button);
+    });
   }
 
   /* --- the locator page --- */
@@ -612,6 +686,7 @@
 
   window.stationfinder = {wgs2gcj: wgs2gcj, distanceText: distanceText, haversine: haversine};
   var page = document.body.getAttribute("data-page");
+  wireCopyButtons();
   if (page === "locator") locator();
   if (page === "station") stationPage();
   if (page === "map") mapPage();

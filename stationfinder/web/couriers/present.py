@@ -125,6 +125,22 @@ def nav_links(navigation: Mapping[str, Mapping[str, str]], t: Mapping[str, str])
     return [NavLink(app, t[app], navigation[app]["url"]) for app in NAV_APPS if app in navigation]
 
 
+def in_wechat(user_agent: str | None) -> bool:
+    """Whether the page is open in WeChat's built-in browser (its user agent says
+    MicroMessenger). WeChat does not let a page open other apps, neither by their
+    schemes nor by universal/app links: every navigation link there opens the map's web
+    page inside WeChat, so the page says so and offers the address to copy into a map app.
+    """
+    return "micromessenger" in (user_agent or "").lower()
+
+
+def copy_text(name: str, address: str | None) -> str:
+    """What the copy button hands a map app's search box: the station's name and address
+    (names are what map apps know best; the address finds it when the name does not)."""
+    address = (address or "").strip()
+    return f"{name} {address}" if address and address != name else name
+
+
 @dataclass(frozen=True, slots=True)
 class Card:
     id: str
@@ -136,6 +152,7 @@ class Card:
     badge: Badge
     amenities: list[AmenityItem]
     navigation: list[NavLink]
+    copy_text: str = ""  # name + address, for the copy-address control in WeChat
 
 
 def card(feature: Mapping[str, Any], now: datetime, lang: str, t: Mapping[str, str]) -> Card:
@@ -153,4 +170,5 @@ def card(feature: Mapping[str, Any], now: datetime, lang: str, t: Mapping[str, s
             props.get("amenities") or [], lang, props.get("out_of_service") or {}, t
         ),
         navigation=nav_links(props.get("navigation") or {}, t),
+        copy_text=copy_text(props["name"], props.get("address")),
     )

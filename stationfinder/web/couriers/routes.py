@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, abort, current_app, jsonify, render_template, request, url_for
+from flask import Response, abort, current_app, g, jsonify, render_template, request, url_for
 from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
@@ -34,7 +34,9 @@ from stationfinder.web.couriers.present import (
     amenity_icons,
     amenity_items,
     card,
+    copy_text,
     hours_badge,
+    in_wechat,
     nav_links,
 )
 from stationfinder.web.i18n import current_lang, messages, remember_choice, template_context
@@ -44,12 +46,25 @@ NEAREST_K = 10
 
 @bp.context_processor
 def _context() -> dict[str, object]:
-    return {**template_context(), "asset_url": asset_url, "courier_chrome": True}
+    return {
+        **template_context(),
+        "asset_url": asset_url,
+        "courier_chrome": True,
+        "in_wechat": _in_wechat(),
+    }
+
+
+def _in_wechat() -> bool:
+    """Whether this request comes from WeChat's browser; the answer then varies by it."""
+    g.varies_by_user_agent = True
+    return in_wechat(request.user_agent.string)
 
 
 @bp.after_request
 def _after(response: Response) -> Response:
     response.vary.add("Cookie")
+    if g.get("varies_by_user_agent"):
+        response.vary.add("User-Agent")  # WeChat's pages say how to navigate from there
     return remember_choice(response)
 
 
@@ -88,6 +103,16 @@ def _page_config(lang: str) -> dict[str, Any]:
         "walkKmh": config["WALK_SPEED_KMH"],
         "rideKmh": config["RIDE_SPEED_KMH"],
         "routeFactor": travel.ROUTE_FACTOR,
+        "wechat": {
+            "note": gettext(
+                "In WeChat the map apps may not open: the links below open the web map,"
+                " or copy the address into a map app."
+            ),
+            "label": gettext("Address to copy"),
+            "copy": gettext("Copy address"),
+            "copied": gettext("Copied. Paste it into a map app's search."),
+            "select": gettext("Press and hold the address to copy it."),
+        },
         "urls": {
             "nearest": url_for("api.nearest"),
             "stations": url_for("api.list_stations"),
@@ -275,6 +300,7 @@ def station(station_id: str) -> tuple[str, int]:
             week=week,
             amenities=amenity_items(row.amenities or [], lang),
             navigation=nav_links(navigation.navigation_links(row.name, row.lon, row.lat), t),
+            copy_text=copy_text(row.name, row.address),
             last_confirmed=_local(row.last_confirmed_at),
             map=maps.render(fmap),
             config=_page_config(lang),
