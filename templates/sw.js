@@ -1,11 +1,38 @@
 /* stationfinder service worker {{ version }}: the locator opens and lists the nearest
- * stations with no network, from a copy of the registry kept up to date by deltas. */
+ * stations with no network, from a copy of the registry kept up to date by deltas and
+ * the server's open/closed spans for the coming days (so cards say 开放中/已关闭 offline
+ * exactly as online). A page never opened online answers with the offline page. */
 "use strict";
 var SHELL_CACHE = "sf-shell-{{ version }}";
 var DATA_CACHE = "sf-data-v1";  /* app.js reads the registry copy from here */
 var SHELL = {{ shell|tojson }};
 var STATIONS = {{ stations_url|tojson }};
+var HOURS = {{ hours_url|tojson }};  /* app.js reads the spans from DATA_CACHE too */
+var OFFLINE = {{ offline_url|tojson }};
 var NAVIGATION_TIMEOUT_MS = 4000;
+
+function syncHours() {
+  /* The spans move with the calendar every day for every station, so the document is
+   * fetched whole; "no-cache" revalidates with its ETag (a 304 when nothing changed). */
+  return caches.open(DATA_CACHE).then(function (cache) {
+    return fetch(HOURS, {cache: "no-cache"}).then(function (response) {
+      if (response.ok) return cache.put(HOURS, response);
+    });
+  }).catch(function () { /* offline: keep the spans we have */ });
+}
+
+function syncOfflinePage() {
+  /* Again on each sync, so it follows the language the courier chose since. */
+  return caches.open(SHELL_CACHE).then(function (cache) {
+    return fetch(OFFLINE, {cache: "no-cache"}).then(function (response) {
+      if (response.ok) return cache.put(OFFLINE, response);
+    });
+  }).catch(function () {});
+}
+
+function syncAll() {
+  return Promise.all([syncRegistry(), syncHours(), syncOfflinePage()]);
+}
 
 function syncRegistry() {
   /* The whole registry once, then only what changed since the copy was made. */
@@ -43,8 +70,8 @@ function syncRegistry() {
 self.addEventListener("install", function (event) {
   event.waitUntil(
     caches.open(SHELL_CACHE).then(function (cache) {
-      return cache.addAll(SHELL);
-    }).then(syncRegistry).then(function () { return self.skipWaiting(); })
+      return cache.addAll(SHELL.concat([OFFLINE]));
+    }).then(syncAll).then(function () { return self.skipWaiting(); })
   );
 });
 
@@ -59,7 +86,7 @@ self.addEventListener("activate", function (event) {
 });
 
 self.addEventListener("message", function (event) {
-  if (event.data && event.data.type === "sync") event.waitUntil(syncRegistry());
+  if (event.data && event.data.type === "sync") event.waitUntil(syncAll());
 });
 
 function withTimeout(promise, ms) {
@@ -77,7 +104,10 @@ self.addEventListener("fetch", function (event) {
   if (url.origin !== self.location.origin) return;  /* tiles go straight to the network */
 
   if (request.mode === "navigate") {
-    /* Pages: the network when it answers soon, else the last copy, else the locator. */
+    /* Pages: the network when it answers soon, else the last copy; else the locator for
+     * the locator's own address (it works from the registry copy), and the offline page
+     * for any other: a station page never opened, /council, must not show the locator
+     * under their own URL. */
     event.respondWith(
       withTimeout(fetch(request), NAVIGATION_TIMEOUT_MS).then(function (response) {
         if (response.ok) {
@@ -88,7 +118,15 @@ self.addEventListener("fetch", function (event) {
       }).catch(function () {
         return caches.open(SHELL_CACHE).then(function (cache) {
           return cache.match(request).then(function (hit) {
-            return hit || cache.match(SHELL[0], {ignoreSearch: true});
+            if (hit) return hit;
+            if (url.pathname === new URL(SHELL[0], self.location.href).pathname) {
+              return cache.match(SHELL[0], {ignoreSearch: true});
+            }
+            return cache.match(OFFLINE).then(function (page) {
+              return page || new Response("Offline / 离线", {
+                status: 503, headers: {"Content-Type": "text/plain; charset=utf-8"}
+              });
+            });
           });
         });
       })

@@ -8,6 +8,9 @@
   var t = cfg.t;
   var DATA_CACHE = "sf-data-v1"; /* the service worker keeps the registry here */
   var NETWORK_TIMEOUT_MS = 8000;
+  /* GET /api/v1/stations/hours, the server's open/closed spans the service worker keeps
+   * beside the registry copy (see templates/sw.js). */
+  var HOURS_URL = cfg.urls.stations.replace(/\/$/, "") + "/hours";
 
   function fmt(text, values) {
     return text.replace(/\{(\w+)\}/g, function (all, key) {
@@ -86,8 +89,9 @@
     var name = el("a", "card-name", cfg.lang === "en" && p.name_en ? p.name_en : p.name);
     name.href = stationUrl(feature.id);
     head.appendChild(name);
-    var b = p.offline ? {state: "unknown", label: t.hours_unknown, detail: ""}
-      : badge(p.open_now, p.next_change);
+    /* Offline, open_now/next_change come from the server's spans (hoursOffline), so the
+     * badge reads as online; past the spans' window they are null: hours unknown. */
+    var b = badge(p.open_now, p.next_change);
     var badgeEl = el("span", "badge badge-" + b.state, b.label + (b.detail ? " · " + b.detail : ""));
     badgeEl.setAttribute("data-testid", "hours-badge");
     head.appendChild(badgeEl);
@@ -107,8 +111,8 @@
     meta.appendChild(document.createTextNode(" · "));
     meta.appendChild(el("span", "kind", p.kind));
     li.appendChild(meta);
-    if (p.offline && p.opening_hours) {
-      /* Offline the phone does not evaluate hours: show them as staff wrote them. */
+    if (p.offline && p.hours_beyond && p.opening_hours) {
+      /* Offline past the window the server worked out: the hours as staff wrote them. */
       li.appendChild(el("p", "card-hours", t.hours + "：" + p.opening_hours));
     }
     if (p.amenities && p.amenities.length) {
@@ -338,13 +342,17 @@
     function offline(seq, f) {
       if (!window.caches) { say(t.offline_none); return; }
       caches.open(DATA_CACHE).then(function (cache) {
-        return cache.match(cfg.urls.stations);
-      }).then(function (response) {
-        return response ? response.json() : null;
-      }).then(function (registry) {
+        return Promise.all([cache.match(cfg.urls.stations), cache.match(HOURS_URL)]);
+      }).then(function (found) {
+        return Promise.all([
+          found[0] ? found[0].json() : null,
+          found[1] ? found[1].json().catch(function () { return null; }) : null
+        ]);
+      }).then(function (copies) {
+        var registry = copies[0];
         if (seq !== state.seq) return;
         if (!registry) { say(t.offline_none); return; }
-        show(nearestOffline(registry.features, state.point, f.amenities), age(registry.generated_at));
+        show(nearestOffline(registry.features, state.point, f, copies[1]), age(registry.generated_at));
       }).catch(function () { say(t.offline_none); });
     }
 
@@ -511,10 +519,34 @@
     };
   }
 
-  /* The k nearest cached stations that have every amenity asked for. Opening hours are
-   * not evaluated on the phone, so they are shown as written and never as closed. */
-  function nearestOffline(features, point, amenities) {
+  /* A station's state at `now` from the server's spans (GET /api/v1/stations/hours):
+   * the span holding `now` gives open_now and next_change exactly as the nearest answer
+   * would (holidays and make-up days included). Hours the server cannot evaluate are
+   * unknown online too. Outside the spans' window, or with no spans kept, the phone does
+   * not know: unknown, and `beyond` so the card shows the hours as written. */
+  function hoursOffline(doc, expr, now) {
+    if (!expr) return {open: null, next: null, beyond: false};
+    if (!doc || !doc.schedules || now < Date.parse(doc.window_start) || now >= Date.parse(doc.window_end)) {
+      return {open: null, next: null, beyond: true};
+    }
+    var spans = doc.schedules[expr];
+    if (!spans) return {open: null, next: null, beyond: false};
+    for (var i = 0; i < spans.length; i++) {
+      var s = spans[i];
+      if (Date.parse(s[0]) <= now && (s[1] === null || now < Date.parse(s[1]))) {
+        return {open: s[2], next: s[1], beyond: false};
+      }
+    }
+    return {open: null, next: null, beyond: true};
+  }
+
+  /* The k nearest cached stations that have every amenity asked for (and are open now
+   * when asked), as the server would choose them. */
+  function nearestOffline(features, point, filters, hoursDoc) {
+    var amenities = filters.amenities;
+    var openNow = filters.openNow;
     var speed = cfg.walkKmh * 1000 / 60;
+    var now = Date.now();
     return features.filter(function (f) {
       var have = f.properties.amenities || [];
       var broken = f.properties.out_of_service || {};
@@ -531,9 +563,15 @@
       props.walk_min = Math.max(1, Math.ceil(d * cfg.routeFactor / speed));
       props.ride_min = Math.max(1, Math.ceil(d * cfg.routeFactor / (cfg.rideKmh * 1000 / 60)));
       props.offline = true;
+      var h = hoursOffline(hoursDoc, props.opening_hours, now);
+      props.open_now = h.open;
+      props.next_change = h.next;
+      props.hours_beyond = h.beyond;
       props.coordinates_gcj02 = wgs2gcj(c[0], c[1]);
       props.navigation = offlineLinks(props.name, c[0], c[1]);
       return {type: "Feature", id: f.id, geometry: f.geometry, properties: props};
+    }).filter(function (f) {
+      return !openNow || f.properties.open_now === true;  /* as the server: unknown is not open */
     }).sort(function (a, b) { return a.properties.distance_m - b.properties.distance_m; }).slice(0, cfg.k);
   }
 

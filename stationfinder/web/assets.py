@@ -22,6 +22,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext
 from werkzeug.security import safe_join
 
+from stationfinder.web.i18n import template_context
 from stationfinder.web.maps import VendorAssets
 
 VENDOR: dict[str, ModuleType] = {
@@ -129,12 +130,27 @@ def service_worker() -> Response:
         shell=shell,
         version=version,
         stations_url=url_for("api.list_stations"),
+        hours_url=url_for("api.station_hours"),
+        offline_url=url_for("assets.offline_page"),
     )
     response = Response(body, mimetype="text/javascript")
     # Served from the root so that it may control every page; the header says so
     # explicitly in case it is ever served from a sub-path.
     response.headers["Service-Worker-Allowed"] = "/"
     response.cache_control.no_cache = True
+    return response
+
+
+@bp.get("/offline")
+def offline_page() -> Response:
+    """What the service worker shows for a page it has no copy of when there is no
+    network (see sw.js). Cached at install and again on each sync, in the language of
+    the courier's last visit."""
+    body = render_template("offline.html", **template_context(), asset_url=asset_url)
+    response = Response(body, mimetype="text/html")
+    response.cache_control.no_cache = True
+    response.headers["X-Robots-Tag"] = "noindex"
+    response.vary.add("Cookie")
     return response
 
 
