@@ -281,7 +281,7 @@ def validate(raw: Mapping[str, Any], areas: Areas) -> StationData:
     try:
         return _validate_station(raw, areas)
     except _FieldError as exc:
-        raise InvalidStation(exc.message, field=exc.field) from None
+        raise InvalidStation(exc.template, field=exc.field, params=exc.params) from None
 
 
 def conflicts(
