@@ -35,6 +35,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from xml.etree import ElementTree
 
+from stationfinder.core.text import N_
 from stationfinder.models import Station
 from stationfinder.registry import fields
 from stationfinder.registry.fields import FieldType
@@ -83,10 +84,12 @@ def format_of(filename: str) -> str:
         return "geojson"
     if lowered.endswith(".xls"):
         raise SpreadsheetError(
-            "old Excel .xls files cannot be read; save it as an Excel workbook (.xlsx) "
-            "or as CSV UTF-8"
+            N_(
+                "old Excel .xls files cannot be read; save it as an Excel workbook (.xlsx) "
+                "or as CSV UTF-8"
+            )
         )
-    raise SpreadsheetError("choose a .xlsx, .csv or .geojson file")
+    raise SpreadsheetError(N_("choose a .xlsx, .csv or .geojson file"))
 
 
 def read_rows(data: bytes, filename: str) -> list[dict[str, Any]]:
@@ -107,12 +110,12 @@ def read_csv(data: bytes) -> list[dict[str, Any]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise SpreadsheetError(_not_utf8_message(data)) from None
+        raise _not_utf8(data) from None
     records = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(records, None)
         if header is None:
-            raise SpreadsheetError("the CSV is empty; the first row must hold the column names")
+            raise SpreadsheetError(N_("the CSV is empty; the first row must hold the column names"))
         keys = _header_keys(header, [f"column {n}" for n in range(1, len(header) + 1)])
         rows = []
         for record in records:
@@ -121,21 +124,32 @@ def read_csv(data: bytes) -> list[dict[str, Any]]:
             cells: list[Any] = list(record)
             rows.append(_row(keys, cells, records.line_num))
     except csv.Error as exc:
-        raise SpreadsheetError(f"the CSV cannot be read (line {records.line_num}: {exc})") from None
+        raise SpreadsheetError(
+            N_("the CSV cannot be read (line %(line)s: %(error)s)"),
+            params={"line": records.line_num, "error": str(exc)},
+        ) from None
     return rows
 
 
-def _not_utf8_message(data: bytes) -> str:
+def _not_utf8(data: bytes) -> SpreadsheetError:
     try:
         data.decode("gb18030")
     except UnicodeDecodeError:
-        encoding = "an unknown encoding"
-    else:
-        encoding = 'GBK (Excel\'s plain "CSV (逗号分隔)")'
-    return (
-        f"the CSV is in {encoding}, not UTF-8. In Excel choose 文件 → 另存为 and the type "
-        '"CSV UTF-8 (逗号分隔) (*.csv)"; in WPS choose the UTF-8 encoding when saving; '
-        "or upload the .xlsx workbook itself"
+        return SpreadsheetError(
+            N_(
+                "the CSV is in an unknown encoding, not UTF-8. In Excel choose File → Save As "
+                'and the type "CSV UTF-8 (Comma delimited) (*.csv)"; in WPS choose the UTF-8 '
+                "encoding when saving; or upload the .xlsx workbook itself"
+            ),
+            code="not_utf8",
+        )
+    return SpreadsheetError(
+        N_(
+            'the CSV is in GBK (Excel\'s plain "CSV (Comma delimited)"), not UTF-8. In Excel '
+            'choose File → Save As and the type "CSV UTF-8 (Comma delimited) (*.csv)"; in WPS '
+            "choose the UTF-8 encoding when saving; or upload the .xlsx workbook itself"
+        ),
+        code="not_utf8",
     )
 
 
@@ -152,17 +166,22 @@ def read_xlsx(data: bytes) -> list[dict[str, Any]]:
     if merged:
         shown = ", ".join(merged[:5]) + (" …" if len(merged) > 5 else "")
         raise SpreadsheetError(
-            f"the sheet has merged cells ({shown}); unmerge them (开始 → 合并后居中 → "
-            "取消单元格合并) and fill in every row's own values"
+            N_(
+                "the sheet has merged cells (%(cells)s); unmerge them (Home → Merge & Center → "
+                "Unmerge Cells) and fill in every row's own values"
+            ),
+            params={"cells": shown},
         )
     try:
         formulas = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         values = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # untrusted input: openpyxl raises many kinds
-        raise SpreadsheetError(f"the workbook cannot be read ({type(exc).__name__})") from None
+        raise SpreadsheetError(
+            N_("the workbook cannot be read (%(error)s)"), params={"error": type(exc).__name__}
+        ) from None
     try:
         if not formulas.worksheets:
-            raise SpreadsheetError("the workbook has no worksheet")
+            raise SpreadsheetError(N_("the workbook has no worksheet"))
         _refuse_formulas(formulas.worksheets[0].iter_rows())
         return _sheet_rows(values.worksheets[0].iter_rows(values_only=True))
     finally:
@@ -174,11 +193,15 @@ def _open_zip(data: bytes) -> zipfile.ZipFile:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except zipfile.BadZipFile:
-        raise SpreadsheetError("not an Excel workbook (.xlsx); save the file as .xlsx") from None
+        raise SpreadsheetError(
+            N_("not an Excel workbook (.xlsx); save the file as .xlsx")
+        ) from None
     entries = archive.infolist()
     # zipfile stops each entry at its declared size, so the declared sizes bound the work.
     if len(entries) > MAX_ZIP_ENTRIES or sum(e.file_size for e in entries) > MAX_UNCOMPRESSED_BYTES:
-        raise SpreadsheetError("the workbook is far larger than a station list; nothing was read")
+        raise SpreadsheetError(
+            N_("the workbook is far larger than a station list; nothing was read")
+        )
     return archive
 
 
@@ -186,7 +209,9 @@ def _read_xml(archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
     try:
         return ElementTree.fromstring(archive.read(name))
     except (KeyError, ElementTree.ParseError, zipfile.BadZipFile):
-        raise SpreadsheetError("not an Excel workbook (.xlsx); save the file as .xlsx") from None
+        raise SpreadsheetError(
+            N_("not an Excel workbook (.xlsx); save the file as .xlsx")
+        ) from None
 
 
 def _first_sheet_path(archive: zipfile.ZipFile) -> str:
@@ -194,19 +219,19 @@ def _first_sheet_path(archive: zipfile.ZipFile) -> str:
     workbook = _read_xml(archive, "xl/workbook.xml")
     sheet = workbook.find(f"{{{_MAIN_NS}}}sheets/{{{_MAIN_NS}}}sheet")
     if sheet is None:
-        raise SpreadsheetError("the workbook has no worksheet")
+        raise SpreadsheetError(N_("the workbook has no worksheet"))
     rel_id = sheet.get(f"{{{_REL_NS}}}id")
     relations = _read_xml(archive, "xl/_rels/workbook.xml.rels")
     for relation in relations.iter(f"{{{_PKG_REL_NS}}}Relationship"):
         if relation.get("Id") == rel_id:
             target = relation.get("Target") or ""
             return target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    raise SpreadsheetError("not an Excel workbook (.xlsx); save the file as .xlsx")
+    raise SpreadsheetError(N_("not an Excel workbook (.xlsx); save the file as .xlsx"))
 
 
 def _merged_ranges(archive: zipfile.ZipFile, sheet_path: str) -> list[str]:
     if sheet_path not in archive.namelist():
-        raise SpreadsheetError("not an Excel workbook (.xlsx); save the file as .xlsx")
+        raise SpreadsheetError(N_("not an Excel workbook (.xlsx); save the file as .xlsx"))
     found = []
     with archive.open(sheet_path) as stream:
         try:
@@ -215,7 +240,9 @@ def _merged_ranges(archive: zipfile.ZipFile, sheet_path: str) -> list[str]:
                     found.append(element.get("ref") or "?")
                 element.clear()  # stream: keep memory flat on a long sheet
         except ElementTree.ParseError:
-            raise SpreadsheetError("the worksheet cannot be read; save the file again") from None
+            raise SpreadsheetError(
+                N_("the worksheet cannot be read; save the file again")
+            ) from None
     return found
 
 
@@ -229,8 +256,11 @@ def _refuse_formulas(rows: Iterable[Sequence[Any]]) -> None:
                 value, ArrayFormula | DataTableFormula
             ):
                 raise SpreadsheetError(
-                    f"cell {cell.coordinate} holds a formula; replace formulas with their "
-                    "values (复制 → 选择性粘贴 → 数值) and upload again"
+                    N_(
+                        "cell %(cell)s holds a formula; replace formulas with their values "
+                        "(Copy → Paste Special → Values) and upload again"
+                    ),
+                    params={"cell": cell.coordinate},
                 )
 
 
@@ -239,7 +269,7 @@ def _sheet_rows(records: Iterator[Sequence[Any]]) -> list[dict[str, Any]]:
 
     header = next(records, None)
     if header is None or not any(_present(v) for v in header):
-        raise SpreadsheetError("the sheet is empty; row 1 must hold the column names")
+        raise SpreadsheetError(N_("the sheet is empty; row 1 must hold the column names"))
     names = [str(v).strip() if _present(v) else "" for v in header]
     keys = _header_keys(names, [f"column {get_column_letter(n)}" for n in range(1, len(names) + 1)])
     rows = []
@@ -286,14 +316,20 @@ def _header_keys(header: Sequence[str], labels: Sequence[str]) -> list[str | Non
         keys.append(key)
     if unknown:
         raise SpreadsheetError(
-            f"unknown column(s) {', '.join(unknown)}; use the headers of an export "
-            f"({', '.join(CHINESE_HEADERS[c] for c in COLUMNS)} or {', '.join(COLUMNS)})"
+            N_("unknown column(s) %(unknown)s; use the headers of an export (%(zh)s or %(en)s)"),
+            params={
+                "unknown": ", ".join(unknown),
+                "zh": ", ".join(CHINESE_HEADERS[c] for c in COLUMNS),
+                "en": ", ".join(COLUMNS),
+            },
         )
     doubled = sorted({k for k in keys if k is not None and keys.count(k) > 1})
     if doubled:
-        raise SpreadsheetError(f"column(s) given twice: {', '.join(doubled)}")
+        raise SpreadsheetError(
+            N_("column(s) given twice: %(columns)s"), params={"columns": ", ".join(doubled)}
+        )
     if "id" not in keys:
-        raise SpreadsheetError("the id (编号) column is missing")
+        raise SpreadsheetError(N_("the id column (编号) is missing"))
     return keys
 
 

@@ -73,6 +73,9 @@ class Problem:
     field: str | None
     message: str
     code: str | None = None  # FieldError.code when validation refused the value
+    # The message as a gettext msgid and its values, for the web layer to translate.
+    template: str | None = None
+    params: dict[str, Any] = field(default_factory=dict)
 
     def __str__(self) -> str:
         target = f"{self.where}, {self.field}" if self.field else self.where
@@ -271,14 +274,14 @@ def read_geojson(data: bytes | str) -> list[dict[str, Any]]:
     try:
         document = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RegistryError(f"not a JSON file: {exc}") from None
+        raise RegistryError(N_("not a JSON file: %(error)s"), params={"error": str(exc)}) from None
     except RecursionError:  # a few hundred kilobytes of "[[[[..." (a 500 otherwise)
-        raise RegistryError("not a GeoJSON file: it is nested too deeply") from None
+        raise RegistryError(N_("not a GeoJSON file: it is nested too deeply")) from None
     if not isinstance(document, dict) or document.get("type") != "FeatureCollection":
-        raise RegistryError("not a GeoJSON FeatureCollection")
+        raise RegistryError(N_("not a GeoJSON FeatureCollection"))
     features = document.get("features")
     if not isinstance(features, list):
-        raise RegistryError("a FeatureCollection needs a list of features")
+        raise RegistryError(N_("a FeatureCollection needs a list of features"))
     rows = []
     for feature in features:
         row: dict[str, Any] = {}
@@ -322,10 +325,21 @@ def validate_rows(
         try:
             station = validate_station(row, areas)
         except FieldError as exc:
-            problems.append(Problem(label, exc.field, exc.message, exc.code))
+            problems.append(
+                Problem(label, exc.field, exc.message, exc.code, exc.template, exc.params)
+            )
             continue
         if station.id in seen:
-            problems.append(Problem(label, "id", f"duplicate id {station.id}", "duplicate_id"))
+            problems.append(
+                Problem(
+                    label,
+                    "id",
+                    f"duplicate id {station.id}",
+                    "duplicate_id",
+                    N_("duplicate id %(id)s"),
+                    {"id": station.id},
+                )
+            )
             continue
         seen.add(station.id)
         stations.append(station)

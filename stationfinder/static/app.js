@@ -78,6 +78,7 @@
     return {state: openNow ? "open" : "closed", label: openNow ? t.open : t.closed, detail: detail};
   }
 
+  function kindLabel(kind) { return (cfg.kinds && cfg.kinds[kind]) || kind; }
   function stationUrl(id) { return cfg.urls.station.replace("_ID_", encodeURIComponent(id)); }
 
   function card(feature) {
@@ -109,7 +110,7 @@
       meta.appendChild(ride);
     }
     meta.appendChild(document.createTextNode(" · "));
-    meta.appendChild(el("span", "kind", p.kind));
+    meta.appendChild(el("span", "kind", kindLabel(p.kind)));
     li.appendChild(meta);
     if (p.offline && p.hours_beyond && p.opening_hours) {
       /* Offline past the window the server worked out: the hours as staff wrote them. */
@@ -666,7 +667,7 @@
         var link = el("a", "sf-popup-name", p.name);
         link.href = stationUrl(f.id);
         popup.appendChild(link);
-        popup.appendChild(el("div", "sf-popup-kind", p.kind));
+        popup.appendChild(el("div", "sf-popup-kind", kindLabel(p.kind)));
         popup.appendChild(el("div", "sf-popup-address", p.address || ""));
         popup.appendChild(el("div", "sf-popup-icons", (p.amenities || []).map(function (a) {
           return cfg.amenities[a] ? cfg.amenities[a].icon : "";

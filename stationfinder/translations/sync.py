@@ -29,7 +29,7 @@ from babel.messages.pofile import read_po, write_po
 HERE = Path(__file__).resolve().parent
 POT = HERE / "messages.pot"
 LOCALES = ("zh_Hans_CN", "en")
-KEYWORDS = ("N_", "lazy_gettext")
+KEYWORDS = ("N_", "lazy_gettext", "lazy_pgettext:1c,2")
 
 
 def po_path(locale: str) -> Path:

@@ -37,8 +37,10 @@ def messages() -> dict[str, str]:
 
 
 def remember_choice(response: Response) -> Response:
-    """Keep a language picked with ?lang= for the next visit."""
-    if g.get("lang_chosen"):
+    """Keep a language picked with ?lang= for the next visit (on every page: the choice
+    is the site's, staff pages included; once per response)."""
+    if g.get("lang_chosen") and not g.get("lang_remembered"):
+        g.lang_remembered = True
         response.set_cookie(COOKIE, g.lang, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True)
     return response
 
@@ -50,10 +52,32 @@ def switch_url(lang: str) -> str:
     return f"{request.path}?{urlencode([*args, ('lang', lang)])}"
 
 
+def vocabulary_label(kind: str, value: str | None) -> str:
+    """A kind's, subdistrict's or amenity's name in the page's language: the
+    vocabulary's bilingual data (names shared with the registry, the import files and
+    OpenStreetMap), not catalogue entries. Unknown values are shown as they are."""
+    from stationfinder.core.vocabulary import AMENITY_BY_CODE, KINDS, STREET_BY_NAME
+
+    english = current_lang() == "en"
+    if value is None:
+        return ""
+    if kind == "amenity":
+        amenity = AMENITY_BY_CODE.get(value)
+        return (amenity.en if english else amenity.zh) if amenity else value
+    if kind == "kind":
+        found = next((k for k in KINDS if k.name == value), None)
+        return found.en if english and found else value
+    street = STREET_BY_NAME.get(value)
+    return street.en if english and street else value
+
+
 def template_context() -> dict[str, object]:
     lang = current_lang()
     return {
         "lang": lang,
+        "kind_label": lambda value: vocabulary_label("kind", value),
+        "street_label": lambda value: vocabulary_label("street", value),
+        "amenity_label": lambda value: vocabulary_label("amenity", value),
         "switch_url": switch_url,
         "html_lang": HTML_LANG[lang],
         "other_lang": "en" if lang == "zh" else "zh",
@@ -77,3 +101,4 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     Babel(app, locale_selector=current_locale)
     app.context_processor(template_context)
+    app.after_request(remember_choice)

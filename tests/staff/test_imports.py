@@ -25,12 +25,18 @@ BAD_ROW = "QT-XS-901,坏数据驿站,工会驿站,下沙街道,远方,121.9,30.3
 
 @pytest.fixture
 def admin(app: Flask) -> FlaskClient:
-    return staff_client(app, "admin", "union_admin")
+    """The union's admin, reading the staff pages in English (the messages these tests
+    name are the English words; test_import_messages_in_chinese reads them in Chinese)."""
+    client = staff_client(app, "admin", "union_admin")
+    client.get("/staff/?lang=en")
+    return client
 
 
 @pytest.fixture
 def xiasha(app: Flask) -> FlaskClient:
-    return staff_client(app, "xs", "street_staff", "下沙街道")
+    client = staff_client(app, "xs", "street_staff", "下沙街道")
+    client.get("/staff/?lang=en")
+    return client
 
 
 def _upload(
@@ -317,3 +323,20 @@ def test_strangers_and_the_council_secretary_cannot_import(app: Flask, client: F
     assert client.get("/staff/export.csv").status_code == 302
     secretary = staff_client(app, "sec", "council_secretary")
     assert secretary.get("/staff/import").status_code == 403
+
+
+def test_import_messages_in_chinese(app: Flask) -> None:
+    """On the Chinese page a refused file and a refused row are said in Chinese."""
+    admin = staff_client(app, "zh-admin", "union_admin")
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["编号", "名称", "经度"])
+    sheet.append(["QT-XS-900", "a", "=SUM(1,2)"])
+    out = io.BytesIO()
+    book.save(out)
+    status, page = _upload(admin, out.getvalue(), "f.xlsx")
+    assert status == 400 and "单元格 C2 是公式" in page and "formula" not in page
+    status, page = _upload(admin, (HEADER + BAD_ROW).encode(), "bad.csv")
+    assert status == 422 and "QT-XS-901" in page
+    assert "feature" not in page and "outside" not in page

@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from flask import Response, current_app, g, request
+from flask_babel import gettext
 from markupsafe import Markup
 
 from stationfinder.core.privacy import (
@@ -16,6 +17,7 @@ from stationfinder.core.privacy import (
     is_device_key,
     mask_phone,
 )
+from stationfinder.core.text import N_
 from stationfinder.core.vocabulary import STREET_BY_NAME, STREET_NAMES
 from stationfinder.council import issues as council
 from stationfinder.council.issues import CATEGORY_BY_CODE, CouncilError
@@ -94,6 +96,10 @@ def device_hash(key: str) -> str:
     return hash_device_key(key, str(current_app.config["SECRET_KEY"]))
 
 
+# Where an issue came from, in words (the stored value is a code).
+SOURCES = {"web": N_("web form"), "open311": "Open311"}
+
+
 def page_lang() -> str:
     """The page's language (one choice for the whole site, staff pages included)."""
     return current_lang()
@@ -141,6 +147,8 @@ def _context() -> dict[str, Any]:
     return {
         **template_context(),
         "courier_chrome": True,
+        "source_label": lambda source: gettext(SOURCES[source]) if source in SOURCES else source,
+        "actor_label": lambda actor: gettext("courier") if actor == council.COURIER else actor,
         "cv": messages.labels(),
         "council_js_text": messages.script_text(),
         "category_label": lambda c: c.en if lang == "en" else c.zh,

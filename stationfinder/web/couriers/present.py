@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from stationfinder.core.vocabulary import AMENITY_BY_CODE
+from stationfinder.core.vocabulary import AMENITY_BY_CODE, KINDS
 
 NAV_APPS = ("amap", "baidu", "tencent", "apple")
 # The chips on the courier page: what couriers ask for most, in the order they ask.
@@ -155,13 +155,21 @@ class Card:
     copy_text: str = ""  # name + address, for the copy-address control in WeChat
 
 
+_KIND_EN = {k.name: k.en for k in KINDS}
+
+
+def _kind(name: str, lang: str) -> str:
+    """A kind is vocabulary data: its English name on English pages."""
+    return _KIND_EN.get(name, name) if lang == "en" else name
+
+
 def card(feature: Mapping[str, Any], now: datetime, lang: str, t: Mapping[str, str]) -> Card:
     """A card for one feature of the nearest-stations answer."""
     props = feature["properties"]
     return Card(
         id=str(feature["id"]),
         name=(props.get("name_en") or props["name"]) if lang == "en" else props["name"],
-        kind=props["kind"],
+        kind=_kind(props["kind"], lang),
         distance=distance_text(props["distance_m"], t),
         walk=walk_text(props["walk_min"], t),
         ride=ride_text(props["ride_min"], t) if props.get("ride_min") else "",

@@ -89,6 +89,7 @@ def _page_config(lang: str) -> dict[str, Any]:
     return {
         "lang": lang,
         "t": dict(messages()),
+        "kinds": {k.name: k.en if lang == "en" else k.name for k in KINDS},
         "amenities": {
             a.code: {"icon": a.icon, "label": a.en if lang == "en" else a.zh} for a in AMENITIES
         },

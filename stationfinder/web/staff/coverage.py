@@ -14,11 +14,13 @@ import numpy as np
 import shapely
 from branca.element import MacroElement
 from flask import Response, current_app, render_template, request
+from flask_babel import gettext
 from jinja2 import Template
 from jinja2.utils import htmlsafe_json_dumps
 from shapely.geometry import mapping
 from shapely.geometry.base import BaseGeometry
 
+from stationfinder.core.text import N_
 from stationfinder.db import get_session
 from stationfinder.geo import coverage
 from stationfinder.geo.point import Point
@@ -31,7 +33,7 @@ from stationfinder.web.staff import bp, no_store
 
 SIMPLIFY_DEGREES = 0.00005  # about 5 m: invisible at district zoom, a fraction of the bytes
 # The map's own words (tooltips and layer names are data for Leaflet, not template text).
-MODE_LABELS = {"walk": "步行 on foot", "ride": "骑行 e-bike"}
+MODE_LABELS = {"walk": N_("on foot"), "ride": N_("by e-bike")}
 
 
 def _report() -> coverage.Coverage:
@@ -120,14 +122,24 @@ def coverage_map(report: coverage.Coverage) -> maps.MapParts:
     outlines = [
         _feature(
             _on_tiles(areas.outline(item.name), tiles),
-            f"{item.name}: 步行 {item.walk_share:.0%} · 骑行 {item.ride_share:.0%}",
+            gettext(
+                "%(name)s: on foot %(walk)s · by e-bike %(ride)s",
+                name=item.name,
+                walk=format(item.walk_share, ".0%"),
+                ride=format(item.ride_share, ".0%"),
+            ),
         )
         for item in report.subdistricts
     ]
     gaps = [
         _feature(
             _on_tiles(gap.outline, tiles),
-            f"{item.name} 未覆盖 uncovered {gap.area_km2:.1f} km² ({MODE_LABELS[gap.mode]})",
+            gettext(
+                "%(name)s uncovered %(area)s km² (%(mode)s)",
+                name=item.name,
+                area=format(gap.area_km2, ".1f"),
+                mode=gettext(MODE_LABELS[gap.mode]),
+            ),
         )
         for item in report.subdistricts
         for mode in coverage.MODES
@@ -136,38 +148,46 @@ def coverage_map(report: coverage.Coverage) -> maps.MapParts:
     spots = [
         _feature(
             _on_tiles(shapely.Point(g.point.lon, g.point.lat).buffer(0.0012), tiles),
-            f"建议新站 candidate: {g.point.lon:.5f}, {g.point.lat:.5f} (WGS-84)",
+            gettext(
+                "candidate: %(lon)s, %(lat)s (WGS-84)",
+                lon=format(g.point.lon, ".5f"),
+                lat=format(g.point.lat, ".5f"),
+            ),
         )
         for item in report.subdistricts
         for g in item.gaps["ride"][:3] + item.gaps["walk"][:1]
     ]
     layers = [
         {
-            "name": f"15分钟 {MODE_LABELS['ride']} ({ride_m} m)",
+            "name": gettext(
+                "15 min %(mode)s (%(m)s m)", mode=gettext(MODE_LABELS["ride"]), m=ride_m
+            ),
             "features": [_feature(_on_tiles(report.reach["ride"], tiles), None)],
             "style": {"color": "#1f77b4", "weight": 0, "fillOpacity": 0.15},
             "shown": True,
         },
         {
-            "name": f"15分钟 {MODE_LABELS['walk']} ({walk_m} m)",
+            "name": gettext(
+                "15 min %(mode)s (%(m)s m)", mode=gettext(MODE_LABELS["walk"]), m=walk_m
+            ),
             "features": [_feature(_on_tiles(report.reach["walk"], tiles), None)],
             "style": {"color": "#2ca02c", "weight": 0, "fillOpacity": 0.3},
             "shown": True,
         },
         {
-            "name": "街道边界 subdistricts",
+            "name": gettext("subdistricts"),
             "features": outlines,
             "style": {"color": "#333", "weight": 2, "fill": True, "fillOpacity": 0},
             "shown": True,
         },
         {
-            "name": "未覆盖 gaps",
+            "name": gettext("gaps"),
             "features": gaps,
             "style": {"color": "#c8102e", "weight": 2, "dashArray": "4 4", "fillOpacity": 0.1},
             "shown": False,
         },
         {
-            "name": "建议新站 candidates",
+            "name": gettext("candidates"),
             "features": spots,
             "style": {"color": "#c8102e", "weight": 3, "fillColor": "#c8102e", "fillOpacity": 0.6},
             "shown": True,

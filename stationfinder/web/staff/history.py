@@ -3,10 +3,12 @@ the change log across the registry, filterable by person, subdistrict and date."
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext, lazy_gettext, pgettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from stationfinder.core import hours
@@ -17,8 +19,9 @@ from stationfinder.registry import editing
 from stationfinder.web.auth import current_staff, staff_required
 from stationfinder.web.context import current_areas
 from stationfinder.web.errors import ApiError
+from stationfinder.web.i18n import current_lang, vocabulary_label
 from stationfinder.web.staff import bp
-from stationfinder.web.staff.forms import ChangeLogForm, RestoreVersionForm, options
+from stationfinder.web.staff.forms import ROLE_LABELS, ChangeLogForm, RestoreVersionForm, options
 from stationfinder.web.staff.stations import EDITORS
 
 
@@ -31,23 +34,56 @@ def staff_time(moment: datetime | None) -> str:
 
 
 @bp.app_template_filter("staff_value")
-def staff_value(value: Any) -> str:
-    """A history value in words: lists joined, amenity codes kept (they are the codes
-    the API and the import files use), empty shown as a dash."""
+def staff_value(value: Any, key: str | None = None) -> str:
+    """A history value in words, in the page's language: amenity codes by their names
+    (the codes themselves are for the API and the import files), yes/no, lists joined,
+    empty shown as a dash."""
     if value is None or value == "" or value == [] or value == {}:
         return "—"
     if isinstance(value, bool):
-        return "是 yes" if value else "否 no"
+        return gettext("yes") if value else gettext("no")
     if isinstance(value, list):
-        return "、".join(str(v) for v in value)
+        return pgettext("list", ", ").join(_amenity(v) for v in value)
     if isinstance(value, dict):
-        return "；".join(f"{k}: {v}" for k, v in value.items())
+        return gettext("; ").join(f"{_amenity(k)}: {v}" for k, v in value.items())
+    if key in ("kind", "street"):
+        return vocabulary_label(key, str(value))
     return str(value)
 
 
-@bp.context_processor
+# What the system itself writes into the registry's history (ops/startup.py's seed).
+_SEEDED = re.compile(r"^first start: seeded from (\S+)$")
+
+
+@bp.app_template_filter("staff_reason")
+def staff_reason(reason: str | None) -> str:
+    """A revision's reason: what people typed as typed; the system's own in words."""
+    match = _SEEDED.match(reason or "")
+    if match:
+        return gettext("first start: seeded from %(file)s", file=match.group(1))
+    return reason or ""
+
+
+@bp.app_template_filter("staff_actor")
+def staff_actor(actor: str | None) -> str:
+    """Who changed a station: a username, or the system (the first start's seed)."""
+    return gettext("system") if actor == "system" else (actor or "")
+
+
+def _amenity(code: object) -> str:
+    amenity = AMENITY_BY_CODE.get(str(code))
+    if amenity is None:
+        return str(code)
+    return amenity.en if current_lang() == "en" else amenity.zh
+
+
+@bp.app_context_processor
 def _helpers() -> dict[str, Any]:
-    return {"current_staff": current_staff(), "amenity_by_code": AMENITY_BY_CODE}
+    return {
+        "current_staff": current_staff(),
+        "amenity_by_code": AMENITY_BY_CODE,
+        "role_label": lambda role: str(ROLE_LABELS.get(role, role)),
+    }
 
 
 @bp.get("/")
@@ -115,7 +151,7 @@ def changes() -> tuple[str, int]:
     db = get_session()
     form = ChangeLogForm(formdata=request.args)
     people = editing.people_in_log(db)
-    form.person.choices = options([("", "全部 all"), *((p, p) for p in people)])
+    form.person.choices = options([("", lazy_gettext("all")), *((p, staff_actor(p)) for p in people)])
     form.validate()
     start, end = _day(form.start.data), _day(form.end.data)
     bad_date = (form.start.data and start is None) or (form.end.data and end is None)

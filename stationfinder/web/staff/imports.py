@@ -26,8 +26,9 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, current_app, render_template, request
-from flask_babel import gettext
+from flask_babel import gettext, lazy_gettext, lazy_pgettext, pgettext
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
 from flask_wtf.file import FileField, FileRequired
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy.orm import Session
@@ -37,6 +38,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from stationfinder.accounts.roles import UNION_ADMIN
 from stationfinder.core.clock import SHANGHAI
+from stationfinder.core.text import N_
 from stationfinder.db import get_session
 from stationfinder.geo.areas import Areas
 from stationfinder.models import Station
@@ -46,6 +48,8 @@ from stationfinder.registry.editing import Editor, NotAllowed
 from stationfinder.registry.stations import LoadReport, Problem, RegistryError
 from stationfinder.web.auth import current_staff, staff_required
 from stationfinder.web.context import current_areas
+from stationfinder.web.errors import has_translation, public_message
+from stationfinder.web.i18n import current_lang
 from stationfinder.web.staff import bp, no_store
 
 IMPORT_MAX_BYTES = 10 * 1024 * 1024  # a registry of thousands of stations is far smaller
@@ -107,6 +111,9 @@ def _scope(
                     "id",
                     f"station {current.id} belongs to {current.street}, "
                     f"not to your subdistrict {editor.street}",
+                    "other_subdistrict",
+                    N_("station %(id)s belongs to %(street)s, not to your subdistrict %(mine)s"),
+                    {"id": current.id, "street": current.street, "mine": editor.street},
                 )
             )
             continue
@@ -118,6 +125,9 @@ def _scope(
                     "street",
                     f"the station lies in {valid[0].street}; you import "
                     f"stations of {editor.street} only",
+                    "other_subdistrict",
+                    N_("the station lies in %(street)s; you import stations of %(mine)s only"),
+                    {"street": valid[0].street, "mine": editor.street},
                 )
             )
     if not retire_missing:
@@ -146,7 +156,7 @@ def _finish(
     report.unchanged -= padding
     report.problems = sorted([*report.problems, *scope_problems], key=lambda p: _number(p.where))
     rejected = [
-        Rejection(spreadsheets.line_of(p, rows), p.where, p.field, p.message)
+        Rejection(spreadsheets.line_of(p, rows), _where(p.where), p.field, _problem_words(p))
         for p in report.problems
     ]
     names = {s.id: s.name for s in registry.all_stations(session)}
@@ -154,6 +164,34 @@ def _finish(
         if isinstance(row.get("id"), str) and isinstance(row.get("name"), str):
             names.setdefault(row["id"], row["name"])
     return ImportPlan(report, rejected, names)
+
+
+# Words for an import problem the catalogue has no msgid for (e.g. a file-level error).
+UNREADABLE = N_(
+    "This file cannot be read: upload an Excel workbook (.xlsx), a UTF-8 CSV or a GeoJSON file."
+)
+PROBLEM = N_("this value is not valid")
+_WHERE = re.compile(r"^feature (\d+)(?: \((.+)\))?$")
+
+
+def _problem_words(problem: Problem) -> str:
+    """An import problem in the page's language, from its msgid and values."""
+    if problem.template and has_translation(problem.template):
+        return (
+            gettext(problem.template, **problem.params)
+            if problem.params
+            else gettext(problem.template)
+        )
+    return gettext(PROBLEM)
+
+
+def _where(where: str) -> str:
+    """The registry's "feature 12 (QT-BY-001)" / "file" in the page's language."""
+    match = _WHERE.match(where)
+    if match is None:
+        return gettext("the file") if where == "file" else where
+    words = gettext("feature %(n)s", n=match.group(1))
+    return f"{words} ({match.group(2)})" if match.group(2) else words
 
 
 def _number(where: str) -> int:
@@ -228,12 +266,16 @@ def _untoken(token: str, editor_id: int) -> dict[str, Any]:
         data = _serializer().loads(token, max_age=PREVIEW_MAX_AGE)
     except SignatureExpired:
         raise PreviewExpired(
-            "the preview is more than an hour old; upload the file again"
+            gettext("The preview is more than an hour old; upload the file again.")
         ) from None
     except BadSignature:
-        raise PreviewExpired("the preview cannot be read; upload the file again") from None
+        raise PreviewExpired(
+            gettext("The preview cannot be read; upload the file again.")
+        ) from None
     if not isinstance(data, dict) or data.get("staff") != editor_id:
-        raise PreviewExpired("this preview was made by someone else; upload the file again")
+        raise PreviewExpired(
+            gettext("This preview was made by someone else; upload the file again.")
+        )
     return data
 
 
@@ -241,9 +283,14 @@ def _untoken(token: str, editor_id: int) -> dict[str, Any]:
 
 
 class ImportForm(FlaskForm):
-    file = FileField("文件 File (.xlsx, .csv UTF-8, .geojson)", validators=[FileRequired()])
-    retire_missing = BooleanField("撤销文件中没有的站点 Retire stations missing from the file")
-    reason = StringField("导入说明 Reason", validators=[Optional(), Length(max=500)])
+    file = FileField(
+        lazy_gettext("File (.xlsx, .csv UTF-8, .geojson)"),
+        validators=[FileRequired(message=lazy_gettext("Choose a file to upload."))],
+    )
+    retire_missing = BooleanField(lazy_gettext("Retire stations missing from the file"))
+    reason = StringField(
+        lazy_pgettext("import", "Reason"), validators=[Optional(), Length(max=500)]
+    )
 
 
 class ConfirmImportForm(FlaskForm):
@@ -301,6 +348,13 @@ def _preview(
     )
 
 
+def _column_names() -> str:
+    """The columns an import reads, by the headers of the page's language."""
+    english = current_lang() == "en"
+    names = (f"<code>{escape(name)}</code>" for name in spreadsheets._header(english))
+    return Markup(pgettext("list", ", ").join(names))
+
+
 @bp.route("/import", methods=["GET", "POST"])
 @staff_required()
 def import_upload() -> tuple[str, int]:
@@ -314,10 +368,10 @@ def import_upload() -> tuple[str, int]:
         try:
             rows = spreadsheets.read_rows(data, filename)
         except RegistryError as exc:
-            problem = str(exc)
+            problem = public_message(exc) if has_translation(exc.template) else gettext(UNREADABLE)
         else:
             if not rows:
-                problem = "the file holds no stations"
+                problem = gettext("The file holds no stations.")
         if problem is None:
             session = get_session()
             with session.begin():
@@ -334,7 +388,9 @@ def import_upload() -> tuple[str, int]:
             token = _token(rows, editor.id, version, options) if plan.ok else None
             return _preview(plan, token, filename, options, 200 if plan.ok else 422)
     status = 400 if (problem or form.errors) else 200
-    return render_template("staff/imports.html", form=form, problem=problem), status
+    return render_template(
+        "staff/imports.html", form=form, problem=problem, column_names=_column_names()
+    ), status
 
 
 @bp.post("/import/confirm")
@@ -349,7 +405,9 @@ def import_confirm() -> tuple[str, int]:
     try:
         data = _untoken(form.token.data, editor.id)
     except PreviewExpired as exc:
-        return render_template("staff/imports.html", form=ImportForm(), problem=str(exc)), 400
+        return render_template(
+            "staff/imports.html", form=ImportForm(), problem=str(exc), column_names=_column_names()
+        ), 400
     rows = data["rows"]
     options = {k: data.get(k) for k in ("retire_missing", "reason", "filename", "sha256")}
     session = get_session()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import StringField
@@ -74,7 +75,7 @@ def report_inbox() -> Response:
 def _triage(report_id: int, verb: str) -> BaseResponse | tuple[str, int]:
     form = TriageForm()
     if not form.validate_on_submit():
-        return _inbox(reports.NEW, "备注太长 the note is too long", 400)
+        return _inbox(reports.NEW, gettext("The note is too long."), 400)
     session = get_session()
     try:
         with session.begin():
