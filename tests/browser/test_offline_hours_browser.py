@@ -103,6 +103,17 @@ def test_offline_cards_read_as_online_and_open_now_filters(
         assert badge.inner_text().startswith(T["open"])
     expect(page.get_by_test_id("offline-note")).to_be_visible()
 
+    # An amenity chip filters offline too: every card left has it, in service.
+    page.get_by_test_id("open-now").uncheck()
+    page.get_by_test_id("chip-drinking_water").check()
+    expect(page.get_by_test_id("offline-note")).to_be_visible()
+    cards = page.get_by_test_id("station-card")
+    expect(cards.first).to_be_visible()
+    for card in cards.all():
+        water = card.locator('[data-amenity="drinking_water"]')
+        expect(water).to_have_count(1)
+        expect(water).not_to_have_attribute("data-paused", "1")
+
 
 def test_offline_past_the_window_the_hours_are_unknown_and_shown_as_written(
     open_context: Callable[..., Any], live_server: Any, poll_until: Callable[..., None]

@@ -11,6 +11,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
+from sqlalchemy import select
 
 from stationfinder.core import hours
 from stationfinder.core.clock import SHANGHAI
@@ -18,6 +19,7 @@ from stationfinder.core.vocabulary import AMENITIES, KINDS, STREETS
 from stationfinder.db import get_session
 from stationfinder.geo import crs, map_view, navigation
 from stationfinder.geo.point import Point
+from stationfinder.models import Station
 from stationfinder.registry import geojson as schemas
 from stationfinder.registry import stations as registry
 from stationfinder.registry.locator import nearest_stations_json
@@ -69,9 +71,13 @@ def station_hours() -> Response:
     q = StationHoursQuery.from_args(request.args)
     day = (q.at or datetime.now(SHANGHAI)).astimezone(SHANGHAI).date()
     session = get_session()
-    expressions = sorted(
-        {s.opening_hours for s in registry.active_stations(session) if s.opening_hours}
-    )
+    # Only the distinct expressions: loading every station made this ~10 ms a request.
+    expressions = session.scalars(
+        select(Station.opening_hours)
+        .where(Station.active, Station.opening_hours.is_not(None))
+        .distinct()
+        .order_by(Station.opening_hours)
+    ).all()
     schedules: dict[str, list[list[Any]]] = {}
     for expr in expressions:
         spans = hours.state_spans(expr, day, HOURS_DAYS)
