@@ -523,15 +523,17 @@
   /* A station's state at `now` from the server's spans (GET /api/v1/stations/hours):
    * the span holding `now` gives open_now and next_change exactly as the nearest answer
    * would (holidays and make-up days included). Hours the server cannot evaluate are
-   * unknown online too. Outside the spans' window, or with no spans kept, the phone does
-   * not know: unknown, and `beyond` so the card shows the hours as written. */
+   * unknown online too. Outside the spans' window, or with no spans for the expression,
+   * the phone does not know: unknown, and `beyond` so the card shows the hours as written. */
   function hoursOffline(doc, expr, now) {
     if (!expr) return {open: null, next: null, beyond: false};
     if (!doc || !doc.schedules || now < Date.parse(doc.window_start) || now >= Date.parse(doc.window_end)) {
       return {open: null, next: null, beyond: true};
     }
     var spans = doc.schedules[expr];
-    if (!spans) return {open: null, next: null, beyond: false};
+    /* Not in the document: hours the server cannot evaluate either, or an edit the
+     * registry copy has and these spans not yet. Unknown, with the hours as written. */
+    if (!spans) return {open: null, next: null, beyond: true};
     for (var i = 0; i < spans.length; i++) {
       var s = spans[i];
       if (Date.parse(s[0]) <= now && (s[1] === null || now < Date.parse(s[1]))) {

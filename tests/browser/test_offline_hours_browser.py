@@ -9,7 +9,7 @@ never opened shows the offline page rather than the locator under its own URL.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -148,3 +148,41 @@ def test_pages_never_opened_show_the_offline_page(
         assert page.url == live_server.url + path
     page.get_by_test_id("offline-locator").click()
     expect(page.get_by_test_id("locate")).to_be_visible()
+
+
+def test_an_edit_the_spans_do_not_know_yet_reads_unknown_with_the_hours_as_written(
+    open_context: Callable[..., Any], live_server: Any, poll_until: Callable[..., None]
+) -> None:
+    """The registry copy took an edit of a station's hours but fetching the spans failed:
+    the card does not guess from old spans (they are keyed by the expression)."""
+    app = live_server.app
+    context = open_context(geolocation=COURIER, permissions=["geolocation"])
+    page = context.new_page()
+    _first_visit(page, live_server.url, poll_until)
+    nearest = app.test_client().get(
+        "/api/v1/stations/nearest",
+        query_string={"lat": COURIER["latitude"], "lon": COURIER["longitude"], "k": 1},
+    )
+    station_id = nearest.get_json()["features"][0]["id"]
+    edited = "Mo-Su 05:00-05:01"
+    with get_db(app).sessions() as session, session.begin():
+        row = session.get_one(Station, station_id)
+        row.opening_hours = edited
+        row.updated_at = datetime.now(UTC)
+        registry.bump_version(session)
+    app.view_functions["api.station_hours"] = lambda: ("", 503)
+    page.evaluate("() => navigator.serviceWorker.controller.postMessage({type: 'sync'})")
+    poll_until(
+        page,
+        """async (edited) => {
+             const r = await caches.match('/api/v1/stations');
+             return !!r && (await r.text()).includes(edited);
+           }""",
+        edited,
+    )
+    context.set_offline(True)
+    page.reload()
+    page.get_by_test_id("locate").click()
+    card = page.locator(f'[data-testid="station-card"][data-station-id="{station_id}"]')
+    expect(card.get_by_test_id("hours-badge")).to_have_text(T["hours_unknown"])
+    expect(card.locator(".card-hours")).to_contain_text(edited)
