@@ -1,8 +1,11 @@
 /* 小哥议事厅: the device's private key, the place of an issue (my position, or a pin on
  * the map), the issue's place map, "my issues" and printing.
  *
- * The key is 32 random bytes kept in localStorage; forms send it as device_key. The
- * server stores only a keyed hash of it, so the key itself is what proves "my issues".
+ * The key is minted and signed by the server (it weighs fully once a day old, rationed
+ * per network) and arrives in the forms' device_key fields and a cookie; this script
+ * keeps a copy in localStorage so a cleared cookie loses nothing, and never makes a key
+ * of its own. The server stores only a keyed hash of it, so the key itself is what
+ * proves "my issues".
  *
  * Maps are progressive enhancement: without this script (or Leaflet) the form works with
  * a station or a description of the place. Positions in the form are WGS-84, as stored;
@@ -13,30 +16,28 @@
   var STORE = "sf-council-key";
   var text = {};
 
-  function newKey() {
-    var bytes = new Uint8Array(32);
-    window.crypto.getRandomValues(bytes);
-    return Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
-  }
-
   function storedKey() {
     try { return localStorage.getItem(STORE); } catch (e) { return null; }
   }
 
-  function deviceKey() {
-    var key = storedKey();
-    if (!key || !/^[A-Za-z0-9_-]{32,128}$/.test(key)) {
-      key = newKey();
-      try { localStorage.setItem(STORE, key); } catch (e) { /* private mode: the cookie keeps it */ }
-    }
-    return key;
-  }
+  var KEY_SHAPE = /^[A-Za-z0-9_.-]{32,200}$/;
 
+  /* The server's key (in the page) wins and is remembered; a remembered key fills the
+   * fields only when the page came without one. */
   function fillKeys() {
     var fields = document.querySelectorAll("[data-device-key]");
     if (!fields.length) return;
-    var key = deviceKey();
-    Array.prototype.forEach.call(fields, function (field) { field.value = key; });
+    var given = fields[0].value;
+    var stored = storedKey();
+    if (given && KEY_SHAPE.test(given)) {
+      if (stored !== given) {
+        try { localStorage.setItem(STORE, given); } catch (e) { /* private mode: the cookie keeps it */ }
+      }
+      return;
+    }
+    if (stored && KEY_SHAPE.test(stored)) {
+      Array.prototype.forEach.call(fields, function (field) { field.value = stored; });
+    }
   }
 
   /* Draws a place map from its data-map-config; returns what the picker needs. */

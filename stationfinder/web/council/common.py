@@ -58,6 +58,21 @@ def device_key(*, create: bool = False) -> str | None:
     return None
 
 
+def key_for_form() -> str:
+    """The key a page's hidden device_key fields carry: the one the phone presented, or
+    one minted now (and set in the cookie) the first time a page with a form is shown.
+
+    The page's script keeps it in localStorage too (a cleared cookie then loses
+    nothing) and never makes a key of its own: a key the client made up is young for
+    ever, so a courier whose phone made its own could never weigh fully.
+    """
+    try:
+        return device_key(create=True) or ""
+    except BadDeviceKey:  # a malformed cookie or header: this page offers a fresh key
+        g.council_key = device_keys.mint()
+        return str(g.council_key)
+
+
 KEY_MIN_AGE = 24 * 3600  # a minted key weighs fully after a day
 
 
@@ -147,6 +162,7 @@ def _context() -> dict[str, Any]:
     return {
         **template_context(),
         "courier_chrome": True,
+        "council_key": key_for_form,
         "source_label": lambda source: gettext(SOURCES[source]) if source in SOURCES else source,
         "actor_label": lambda actor: gettext("courier") if actor == council.COURIER else actor,
         "cv": messages.labels(),
