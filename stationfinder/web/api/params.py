@@ -15,8 +15,7 @@ measured at ~1 ms per request for the same model (it rebuilds the model's JSON S
 on every request) and spectree at ~13 µs for the query alone, with a 422 error shape of
 its own to undo; neither is used.
 
-At the bottom, the few helpers the courier pages' plain GET forms use (`number`,
-`choice`, `choices`, `boolean`): pages answer a form message, not the API's contract.
+The courier pages' plain GET forms read their few values with web/params.py.
 """
 
 from __future__ import annotations
@@ -24,7 +23,6 @@ from __future__ import annotations
 import math
 import types
 import typing
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, ClassVar, Self
 
@@ -36,8 +34,7 @@ from werkzeug.datastructures import MultiDict
 
 from stationfinder.core.clock import EARLIEST_YEAR, LATEST_YEAR, SHANGHAI, in_sane_range
 from stationfinder.web.errors import InvalidParameter
-
-MAX_VALUE_LENGTH = 200  # characters in one query-string value; longer is refused unread
+from stationfinder.web.params import MAX_VALUE_LENGTH
 
 
 def parse_moment(raw: object) -> datetime:
@@ -202,81 +199,3 @@ def invalid_parameter(model: type[BaseModel], error: ErrorDetails) -> InvalidPar
     else:
         message = f"{name}: {error['msg']}"
     return InvalidParameter(message, field=name)
-
-
-# --- the courier pages' plain GET forms -------------------------------------------------
-
-
-def _raw(args: MultiDict[str, str], name: str) -> str | None:
-    values = args.getlist(name)
-    if not values:
-        return None
-    if len(values) > 1:
-        raise InvalidParameter(f"{name} may be given only once", field=name)
-    value = values[0].strip()
-    if len(value) > MAX_VALUE_LENGTH:
-        raise InvalidParameter(f"{name} is too long", field=name)
-    return value or None
-
-
-def number(
-    args: MultiDict[str, str],
-    name: str,
-    *,
-    low: float,
-    high: float,
-    required: bool = False,
-    default: float | None = None,
-) -> float | None:
-    raw = _raw(args, name)
-    if raw is None:
-        if required:
-            raise InvalidParameter(f"{name} is required", field=name)
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise InvalidParameter(f"{name} must be a number, not {raw!r}", field=name) from None
-    if not math.isfinite(value):
-        raise InvalidParameter(f"{name} must be a finite number", field=name)
-    if not low <= value <= high:
-        raise InvalidParameter(f"{name} must be between {low:g} and {high:g}", field=name)
-    return value
-
-
-def choice(
-    args: MultiDict[str, str], name: str, options: Sequence[str], default: str | None = None
-) -> str | None:
-    raw = _raw(args, name)
-    if raw is None:
-        return default
-    if raw not in options:
-        raise InvalidParameter(f"unknown {name} {raw!r}; one of {', '.join(options)}", field=name)
-    return raw
-
-
-def choices(args: MultiDict[str, str], name: str, options: Sequence[str]) -> list[str]:
-    values = []
-    for raw in args.getlist(name):
-        for part in raw.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if len(part) > MAX_VALUE_LENGTH:
-                raise InvalidParameter(f"{name} is too long", field=name)
-            if part not in options:
-                raise InvalidParameter(f"unknown {name} {part!r}", field=name)
-            values.append(part)
-    return values
-
-
-def boolean(args: MultiDict[str, str], name: str, default: bool = False) -> bool:
-    raw = _raw(args, name)
-    if raw is None:
-        return default
-    lowered = raw.lower()
-    if lowered in {"1", "true", "yes", "on"}:
-        return True
-    if lowered in {"0", "false", "no", "off"}:
-        return False
-    raise InvalidParameter(f"{name} must be true or false", field=name)

@@ -3,7 +3,7 @@ and the offline place search (/places)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,16 +13,24 @@ from werkzeug.datastructures import MultiDict
 
 from stationfinder.core import hours
 from stationfinder.core.clock import SHANGHAI
-from stationfinder.core.vocabulary import AMENITIES, AMENITY_CODES, KIND_NAMES, KINDS, STREETS
+from stationfinder.core.text import natural_key
+from stationfinder.core.vocabulary import (
+    AMENITIES,
+    AMENITY_CODES,
+    KIND_NAMES,
+    KINDS,
+    STREET_RANK,
+    STREETS,
+)
 from stationfinder.db import get_session
 from stationfinder.geo import navigation, travel
 from stationfinder.geo.gazetteer import Place
+from stationfinder.geo.map_view import Box
 from stationfinder.geo.point import Point
 from stationfinder.registry import geojson as schemas
 from stationfinder.registry import stations as registry
 from stationfinder.registry.locator import nearest_stations
-from stationfinder.web import maps
-from stationfinder.web.api import params
+from stationfinder.web import maps, params
 from stationfinder.web.api.routes import MAX_IN_VIEW
 from stationfinder.web.assets import asset_url, vendor_assets
 from stationfinder.web.context import current_index
@@ -145,7 +153,7 @@ def _locator(
     not found: the page offers them and the subdistricts as searches to run."""
     lang = current_lang()
     form = form or {"place": "", "street": "", "amenities": [], "open_now": False}
-    fmap = maps.courier_map(_tiles(), vendor_assets())
+    fmap = maps.courier_map(_tiles(), vendor_assets(), fit=_all_stations_box())
     return (
         render_template(
             "index.html",
@@ -163,6 +171,12 @@ def _locator(
         ),
         200,
     )
+
+
+def _all_stations_box() -> Box | None:
+    """Where the registry's active stations are: the map opens on all of them."""
+    index = current_index().current().index
+    return maps.box_around(*index.coordinates_at(index.in_box(-180, -90, 180, 90)))
 
 
 def _kept_filters(form: Mapping[str, Any], lang: str) -> dict[str, Any]:
@@ -333,7 +347,10 @@ def map_page() -> tuple[str, int]:
     matching = snapshot.index.in_box(-180, -90, 180, 90, kind=kind, amenity=amenity)
     count = len(matching)
     tiles = _tiles()
+    # The map opens on every matching station, at whatever zoom the screen allows.
+    extent = maps.box_around(*snapshot.index.coordinates_at(matching))
     in_view_url = None
+    listed: list[tuple[str, list[dict[str, str]]]] | None = None
     if count <= current_app.config["MAP_INLINE_MAX"]:
         # Few enough to carry in the page (the district's 158): clustered in the browser.
         features = snapshot.features.many(sorted(snapshot.index.ids_at(matching)))
@@ -343,10 +360,13 @@ def map_page() -> tuple[str, int]:
             url_for_station=lambda sid: url_for("web.station", station_id=sid),
             icons_for=amenity_icons,
         )
-        fmap = maps.stations_map(pins, tiles, vendor_assets(), clustered=True)
+        fit = maps.pins_box(pins)  # where the pins are drawn, to the metre
+        fmap = maps.stations_map(pins, tiles, vendor_assets(), clustered=True, fit=fit)
+        listed = _stations_by_street(features, lang)
     else:
         # Too many for one page: the script asks for what is in view as the map moves.
-        fmap = maps.stations_map([], tiles, vendor_assets(), clustered=False)
+        fit = maps.on_tiles(tiles, extent) if extent is not None else None
+        fmap = maps.stations_map([], tiles, vendor_assets(), clustered=False, fit=fit)
         limit = min(current_app.config["MAP_INLINE_MAX"], MAX_IN_VIEW)
         in_view_url = url_for("api.stations_in_view", kind=kind, amenity=amenity, limit=limit)
     return (
@@ -361,6 +381,35 @@ def map_page() -> tuple[str, int]:
             amenities=amenity_items(AMENITY_CODES, lang),
             kind=kind,
             amenity=amenity,
+            listed=listed,
+            streets=_street_options(lang),
         ),
         200,
     )
+
+
+def _stations_by_street(
+    features: Sequence[Mapping[str, Any]], lang: str
+) -> list[tuple[str, list[dict[str, str]]]]:
+    """The map's stations as text, for a phone without JavaScript: by subdistrict in the
+    one order subdistricts are listed everywhere, names in natural order (1号 before 14号)."""
+    labels = dict(_street_options(lang))
+    groups: dict[str, list[dict[str, str]]] = {}
+    for feature in features:
+        props = feature["properties"]
+        name = (props.get("name_en") or props["name"]) if lang == "en" else props["name"]
+        groups.setdefault(props.get("street") or "", []).append(
+            {
+                "name": name,
+                "address": props.get("address") or "",
+                "url": url_for("web.station", station_id=feature["id"]),
+            }
+        )
+    ordered = sorted(groups, key=lambda s: (STREET_RANK.get(s, len(STREET_RANK)), s))
+    return [
+        (
+            labels.get(street, street) or gettext("Other"),
+            sorted(groups[street], key=lambda s: natural_key(s["name"])),
+        )
+        for street in ordered
+    ]
