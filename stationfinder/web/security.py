@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
@@ -81,17 +82,33 @@ def csp_nonce() -> str:
 _NONCE_SOURCE = re.compile(r" 'nonce-\{nonce\}'")
 
 
+# perf (issue 14): the nonce-less policy is the same string for every response of an
+# app, so it is made once per policy, not by a regex per response.
+@lru_cache(maxsize=8)
+def _without_nonce(policy: str) -> str:
+    return _NONCE_SOURCE.sub("", policy)
+
+
+_FIXED_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+    ("X-Frame-Options", "DENY"),
+)
+
+
 def _set_headers(response: Response) -> Response:
     policy: str = current_app.extensions["stationfinder.csp"]
     nonce = g.get("csp_nonce")
     # A response that used no nonce (JSON, files, the service worker) gets none: no
     # inline code may run there at all.
-    policy = policy.replace(NONCE_PLACEHOLDER, nonce) if nonce else _NONCE_SOURCE.sub("", policy)
+    policy = policy.replace(NONCE_PLACEHOLDER, nonce) if nonce else _without_nonce(policy)
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", policy)
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
+    present = {key.lower() for key, _ in headers.items()}  # one pass, not one per setdefault
+    if "content-security-policy" not in present:
+        headers.add("Content-Security-Policy", policy)
+    for name, value in _FIXED_HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
     if request.is_secure:
         # Only over HTTPS (RFC 6797 §7.2: a browser ignores it over plain HTTP, and a
         # development server on http://localhost must stay reachable). Behind a proxy,
