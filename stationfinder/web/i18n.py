@@ -8,11 +8,12 @@ modules) and translated by the gettext catalogues in `stationfinder/translations
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from urllib.parse import urlencode
 
 from flask import Flask, Response, g, request
 
-from stationfinder.core.text import LOCALES, TRANSLATIONS
+from stationfinder.core.text import LOCALES, N_, TRANSLATIONS
 from stationfinder.web.messages import DEFAULT_LANG, HTML_LANG, LANGS, script_text
 
 COOKIE = "lang"
@@ -69,6 +70,21 @@ def vocabulary_label(kind: str, value: str | None) -> str:
         return found.en if english and found else value
     street = STREET_BY_NAME.get(value)
     return street.en if english and street else value
+
+
+# What a page says for a refusal whose words the catalogues do not have yet.
+NOT_VALID = N_("this value is not valid")
+
+
+def refusal_words(template: str, params: Mapping[str, object], message: str) -> str:
+    """A domain refusal (msgid `template` with `params`; `message` its English words) in
+    the page's language. A msgid without a translation is never shown as English on a
+    Chinese page: it reads as NOT_VALID there, and as its own words in English."""
+    from flask_babel import get_translations, gettext
+
+    if template in getattr(get_translations(), "_catalog", {}):
+        return gettext(template, **params) if params else gettext(template)
+    return message if current_lang() == "en" else gettext(NOT_VALID)
 
 
 def template_context() -> dict[str, object]:

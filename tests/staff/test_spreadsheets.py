@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 from openpyxl import Workbook, load_workbook
 
+from stationfinder.core.text import translations
 from stationfinder.db import session_scope
 from stationfinder.geo.areas import Areas
 from stationfinder.registry import spreadsheets
@@ -56,7 +57,10 @@ def test_csv_in_gbk_is_refused_with_how_to_save_as_utf8() -> None:
         spreadsheets.read_csv(data)
     message = str(caught.value)
     assert "GBK" in message
-    assert "CSV UTF-8" in message and "另存为" in message
+    assert "CSV UTF-8" in message and "Save As" in message
+    # A Chinese page names the menus of a Chinese Excel.
+    chinese = translations("zh").gettext(caught.value.template)
+    assert "GBK" in chinese and "另存为" in chinese and "CSV UTF-8" in chinese
 
 
 def test_unknown_column_is_named() -> None:

@@ -86,3 +86,25 @@ def test_domain_code_reads_the_same_catalogues() -> None:
     assert isinstance(translations("zh"), gettext.GNUTranslations)
     with pytest.raises(ValueError):
         translations("fr")
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_compiled_catalogues(tmp_path: Path) -> None:
+    """A non-editable install reads its catalogues from the wheel: they must be in it."""
+    import subprocess
+    import sys
+    import zipfile
+
+    root = TRANSLATIONS.parent.parent
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(root)],
+        check=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("stationfinder-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for locale in CATALOGUES:
+        mo = f"stationfinder/translations/{locale}/LC_MESSAGES/messages.mo"
+        assert mo in names, mo
+        shipped = zipfile.ZipFile(wheel).read(mo)
+        assert shipped == (TRANSLATIONS / locale / "LC_MESSAGES" / "messages.mo").read_bytes()

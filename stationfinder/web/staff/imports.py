@@ -28,9 +28,9 @@ from typing import Any
 from flask import Response, abort, current_app, render_template, request
 from flask_babel import gettext, lazy_gettext, lazy_pgettext, pgettext
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
 from flask_wtf.file import FileField, FileRequired
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, HiddenField, StringField
@@ -49,7 +49,7 @@ from stationfinder.registry.stations import LoadReport, Problem, RegistryError
 from stationfinder.web.auth import current_staff, staff_required
 from stationfinder.web.context import current_areas
 from stationfinder.web.errors import has_translation, public_message
-from stationfinder.web.i18n import current_lang
+from stationfinder.web.i18n import current_lang, refusal_words
 from stationfinder.web.staff import bp, no_store
 
 IMPORT_MAX_BYTES = 10 * 1024 * 1024  # a registry of thousands of stations is far smaller
@@ -170,19 +170,12 @@ def _finish(
 UNREADABLE = N_(
     "This file cannot be read: upload an Excel workbook (.xlsx), a UTF-8 CSV or a GeoJSON file."
 )
-PROBLEM = N_("this value is not valid")
 _WHERE = re.compile(r"^feature (\d+)(?: \((.+)\))?$")
 
 
 def _problem_words(problem: Problem) -> str:
     """An import problem in the page's language, from its msgid and values."""
-    if problem.template and has_translation(problem.template):
-        return (
-            gettext(problem.template, **problem.params)
-            if problem.params
-            else gettext(problem.template)
-        )
-    return gettext(PROBLEM)
+    return refusal_words(problem.template or problem.message, problem.params, problem.message)
 
 
 def _where(where: str) -> str:

@@ -38,7 +38,7 @@ from stationfinder.web import maps
 from stationfinder.web.assets import vendor_assets
 from stationfinder.web.auth import StaffUser, current_staff, staff_required
 from stationfinder.web.context import current_areas
-from stationfinder.web.i18n import current_lang
+from stationfinder.web.i18n import current_lang, refusal_words
 from stationfinder.web.staff import bp
 from stationfinder.web.staff.forms import (
     ListFilterForm,
@@ -230,10 +230,11 @@ def _field_error(form: StationForm, exc: editing.EditError) -> None:
         exc.field or "", exc.field
     )
     bound = getattr(form, target, None) if target else None
+    words = refusal_words(exc.template, exc.params, exc.message)
     if bound is not None and hasattr(bound, "errors"):
-        bound.errors = [*bound.errors, exc.message]
+        bound.errors = [*bound.errors, words]
     else:
-        form.form_errors.append(exc.message)
+        form.form_errors.append(words)
 
 
 def _save(
@@ -370,7 +371,10 @@ def retire_station(station_id: str) -> tuple[str, int] | BaseResponse:
                 )
         except editing.EditError as exc:
             _raise_public(exc)
-            form.reason.errors = [*form.reason.errors, exc.message]
+            form.reason.errors = [
+                *form.reason.errors,
+                refusal_words(exc.template, exc.params, exc.message),
+            ]
             status = 409 if isinstance(exc, editing.VersionConflict) else 400
             return _edit_page_after(station_id, status, retire_form=form)
         flash("station_retired")
@@ -398,7 +402,10 @@ def reinstate_station(station_id: str) -> tuple[str, int] | BaseResponse:
                 )
         except editing.EditError as exc:
             _raise_public(exc)
-            form.reason.errors = [*form.reason.errors, exc.message]
+            form.reason.errors = [
+                *form.reason.errors,
+                refusal_words(exc.template, exc.params, exc.message),
+            ]
             status = 409 if isinstance(exc, editing.VersionConflict) else 400
             return _edit_page_after(station_id, status, reinstate_form=form)
         flash("station_reinstated")
@@ -427,7 +434,10 @@ def out_of_service(station_id: str) -> tuple[str, int] | BaseResponse:
                 )
         except editing.EditError as exc:
             _raise_public(exc)
-            form.note.errors = [*form.note.errors, exc.message]
+            form.note.errors = [
+                *form.note.errors,
+                refusal_words(exc.template, exc.params, exc.message),
+            ]
             status = 409 if isinstance(exc, editing.VersionConflict) else 400
             return _edit_page_after(station_id, status, oos_form=form)
         flash("out_of_service_saved")
