@@ -536,8 +536,8 @@
     if (!spans) return {open: null, next: null, beyond: true};
     for (var i = 0; i < spans.length; i++) {
       var s = spans[i];
-      if (Date.parse(s[0]) <= now && (s[1] === null || now < Date.parse(s[1]))) {
-        return {open: s[2], next: s[1], beyond: false};
+      if (Date.parse(s.start) <= now && (s.end === null || now < Date.parse(s.end))) {
+        return {open: s.open, next: s.end, beyond: false};
       }
     }
     return {open: null, next: null, beyond: true};

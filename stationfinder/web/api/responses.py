@@ -200,6 +200,14 @@ class AmenityTerm(Schema):
     icon: str | None = None
 
 
+class AccessTerm(Schema):
+    """A way in: a station's `access` code and what to call it."""
+
+    code: str
+    zh: str
+    en: str
+
+
 class KindTerm(Schema):
     name: str
     en: str
@@ -214,20 +222,23 @@ class StreetTerm(Schema):
 
 class Vocabulary(Schema):
     amenities: list[AmenityTerm]
+    accesses: list[AccessTerm] = Field(description="The codes of a station's `access`")
     kinds: list[KindTerm]
     streets: list[StreetTerm]
 
 
 DateTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
-HoursSpan = Annotated[
-    tuple[DateTime, DateTime | None, bool | None],
-    Field(
-        description="[start, end, open]: from `start` until `end` the station is open "
-        "(true), closed (false) or its hours are unknown (null); `end` is the next change, "
-        "as `next_change` elsewhere in this API, and may lie after `window_end`, or be "
-        "null when nothing changes within a year"
-    ),
-]
+
+
+class HoursSpan(Schema):
+    """From `start` until `end` the station is open, closed, or its hours are unknown."""
+
+    start: DateTime
+    end: DateTime | None = Field(
+        description="The next change, as `next_change` elsewhere in this API; may lie "
+        "after `window_end`; null when nothing changes within a year"
+    )
+    open: bool | None = Field(description="true open, false closed, null unknown")
 
 
 class StationHours(Schema):

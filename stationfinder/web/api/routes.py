@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from stationfinder.core import hours
 from stationfinder.core.clock import SHANGHAI
-from stationfinder.core.vocabulary import AMENITIES, KINDS, STREETS
+from stationfinder.core.vocabulary import ACCESSES, AMENITIES, KINDS, STREETS
 from stationfinder.db import get_session
 from stationfinder.geo import crs, map_view, navigation
 from stationfinder.geo.point import Point
@@ -78,12 +78,17 @@ def station_hours() -> Response:
         .distinct()
         .order_by(Station.opening_hours)
     ).all()
-    schedules: dict[str, list[list[Any]]] = {}
+    schedules: dict[str, list[dict[str, Any]]] = {}
     for expr in expressions:
         spans = hours.state_spans(expr, day, HOURS_DAYS)
         if spans is not None:
             schedules[expr] = [
-                [s.start.isoformat(), s.end.isoformat() if s.end else None, s.open] for s in spans
+                {
+                    "start": s.start.isoformat(),
+                    "end": s.end.isoformat() if s.end else None,
+                    "open": s.open,
+                }
+                for s in spans
             ]
     start = datetime.combine(day, time(), tzinfo=SHANGHAI)
     body = schemas.encode(
@@ -208,6 +213,7 @@ def amenities() -> Response:
                 {"code": a.code, "zh": a.zh, "en": a.en, "osm": a.osm, "icon": a.icon}
                 for a in AMENITIES
             ],
+            "accesses": [{"code": a.code, "zh": a.zh, "en": a.en} for a in ACCESSES],
             "kinds": [{"name": k.name, "en": k.en} for k in KINDS],
             "streets": [
                 {"name": s.name, "en": s.en, "code": s.code, "division": s.division}
