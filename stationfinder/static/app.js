@@ -7,6 +7,7 @@
   var cfg = JSON.parse(cfgEl.textContent);
   var t = cfg.t;
   var DATA_CACHE = "sf-data-v1"; /* the service worker keeps the registry here */
+  var NEAREST_ON_MAP = 5; /* the locator's map shows the courier and this many results */
   var NETWORK_TIMEOUT_MS = 8000;
   /* GET /api/v1/stations/hours, the server's open/closed spans the service worker keeps
    * beside the registry copy (see templates/sw.js). */
@@ -322,7 +323,22 @@
         });
         layer.addLayer(marker);
       });
-      map.fitBounds(layer.getBounds(), {padding: [24, 24], maxZoom: 16});
+      map.fitBounds(aroundCourier(you, features), {padding: [28, 28], maxZoom: 16});
+    }
+
+    /* The courier in the middle, the nearest few results around: a box centred on the
+     * courier that reaches the farthest of them in each direction (fitting the results
+     * alone left the courier at an edge, or off the map). */
+    function aroundCourier(you, features) {
+      var dLat = 0, dLon = 0;
+      features.slice(0, NEAREST_ON_MAP).forEach(function (f) {
+        var p = f.properties;
+        var at = cfg.tileCrs === "gcj02" && p.coordinates_gcj02 ? p.coordinates_gcj02
+          : onTiles(f.geometry.coordinates[0], f.geometry.coordinates[1]);
+        dLon = Math.max(dLon, Math.abs(at[0] - you[0]));
+        dLat = Math.max(dLat, Math.abs(at[1] - you[1]));
+      });
+      return L.latLngBounds([you[1] - dLat, you[0] - dLon], [you[1] + dLat, you[0] + dLon]);
     }
 
     function search() {
@@ -636,6 +652,28 @@
     form.addEventListener("change", function () { form.submit(); });
     var box = document.querySelector("[data-in-view]");
     if (box) mapInView(box.getAttribute("data-in-view"));
+    centreOnCourier(window.stationfinderMap);
+  }
+
+  /* The map opens on every station (the server fits it). When the phone already lets
+   * this site know where it is, mark the courier and centre there at the same zoom;
+   * never ask for the position here: the locator's button does that. */
+  function centreOnCourier(map) {
+    if (!map || !window.L || !navigator.geolocation || !navigator.permissions) return;
+    navigator.permissions.query({name: "geolocation"}).then(function (status) {
+      if (status.state !== "granted") return;
+      navigator.geolocation.getCurrentPosition(function (position) {
+        var you = onTiles(position.coords.longitude, position.coords.latitude);
+        var at = L.latLng(you[1], you[0]);
+        L.marker(at, {
+          title: t.you_are_here, zIndexOffset: 1000, interactive: false, keyboard: false,
+          icon: L.divIcon({className: "sf-you", iconSize: [18, 18]})
+        }).addTo(map);
+        /* Only inside the district's extent: far away, the stations matter more. */
+        if (map.getBounds().contains(at)) map.panTo(at);
+        map.getContainer().setAttribute("data-centred-on-courier", "1");
+      }, function () {}, {maximumAge: 300000, timeout: 10000});
+    }).catch(function () {});
   }
 
   /* A registry too large for one page: ask the API for what is in view whenever the map

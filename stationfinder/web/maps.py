@@ -26,10 +26,15 @@ from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
 from stationfinder.geo import crs
+from stationfinder.geo.map_view import Box
 from stationfinder.geo.point import CRS, Point
 
 DISTRICT_CENTRE = Point(120.45, 30.30)  # between Xiasha and Dajiangdong
-DISTRICT_ZOOM = 11
+DISTRICT_ZOOM = 11  # only where there is nothing to fit: on a phone it hides a third
+# A fitted map keeps half a 48 px pin clear of each edge, and never zooms in past a street.
+FIT_PADDING_PX = (28, 28)
+FIT_MAX_ZOOM = 16
+GCJ_SLACK_DEG = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +215,45 @@ def base_map(
     return fmap
 
 
+def box_around(lons: Sequence[float], lats: Sequence[float]) -> Box | None:
+    """The smallest WGS-84 box holding these points (None for none). The district lies
+    far from the antimeridian, so plain minima and maxima do."""
+    if len(lons) == 0:
+        return None
+    return Box(float(min(lons)), float(min(lats)), float(max(lons)), float(max(lats)))
+
+
+def pins_box(pins: Sequence[StationPin]) -> Box | None:
+    """The box of pins already placed on the tiles' system: exactly where they are drawn."""
+    return box_around([p.position.lon for p in pins], [p.position.lat for p in pins])
+
+
+def on_tiles(tiles: Tiles, box: Box) -> Box:
+    """A WGS-84 box on the tiles' system. GCJ-02 shifts each point by its own few hundred
+    metres, so the shifted corners can miss a station by up to ~20 m: the box grows by
+    GCJ_SLACK_DEG (~100 m) on each side when the tiles are not WGS-84."""
+    south_west = tiles.place(Point(box.west, box.south))
+    north_east = tiles.place(Point(box.east, box.north))
+    slack = 0.0 if tiles.crs is CRS.WGS84 else GCJ_SLACK_DEG
+    return Box(
+        south_west.lon - slack,
+        south_west.lat - slack,
+        north_east.lon + slack,
+        north_east.lat + slack,
+    )
+
+
+def fit_to(fmap: folium.Map, box: Box) -> None:
+    """Open the map on ``box`` (in the tiles' system) at the closest zoom that shows all
+    of it, whatever the screen: a fixed centre and zoom hid a third of the district's
+    stations on a 390 px phone. Leaflet's fitBounds runs when the map is made."""
+    fmap.fit_bounds(
+        [[box.south, box.west], [box.north, box.east]],
+        padding=FIT_PADDING_PX,
+        max_zoom=FIT_MAX_ZOOM,
+    )
+
+
 def cluster(fmap: folium.Map, assets: VendorAssets) -> MarkerCluster:
     group = MarkerCluster(options={"showCoverageOnHover": False, "maxClusterRadius": 45})
     group.default_js = [("markerclusterjs", assets.cluster_js)]
@@ -255,9 +299,13 @@ def stations_map(
     clustered: bool = True,
     centre: Point = DISTRICT_CENTRE,
     zoom: int = DISTRICT_ZOOM,
+    fit: Box | None = None,
 ) -> folium.Map:
-    """Every pin on one map, clustered when there are many."""
+    """Every pin on one map, clustered when there are many; opened on ``fit`` (a box on
+    the tiles' system, e.g. `pins_box(pins)`) if given, else at ``centre`` and ``zoom``."""
     fmap = base_map(tiles, assets, centre, zoom)
+    if fit is not None:
+        fit_to(fmap, fit)
     parent: Any = cluster(fmap, assets) if clustered else folium.FeatureGroup(name="stations")
     if not clustered:
         parent.add_to(fmap)
@@ -266,9 +314,12 @@ def stations_map(
     return fmap
 
 
-def courier_map(tiles: Tiles, assets: VendorAssets) -> folium.Map:
-    """The locator's map: empty until the page's script draws the courier and stations."""
+def courier_map(tiles: Tiles, assets: VendorAssets, fit: Box | None = None) -> folium.Map:
+    """The locator's map: empty until the page's script draws the courier and stations
+    (and centres on the courier); until then it shows ``fit`` (WGS-84), the stations'."""
     fmap = base_map(tiles, assets)
+    if fit is not None:
+        fit_to(fmap, on_tiles(tiles, fit))
     MapHandle().add_to(fmap)
     return fmap
 

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from markupsafe import escape
 
 from stationfinder.geo import crs
 from stationfinder.geo.point import CRS, Point
@@ -91,6 +92,10 @@ def test_hostile_name_is_escaped_in_the_map_popups(
     # Staff text appears only inside the pins' JSON (a double-quoted JSON string), never
     # in a JavaScript template literal such as folium's own popups use.
     outside = re.sub(r"var pins = \[.*?\];\n", "", html)
+    # ... and, HTML-escaped, in the list of stations for phones without JavaScript.
+    listing = re.search(r'<noscript><section class="map-list".*?</noscript>', outside, re.S)
+    assert listing is not None and escape(hostile_name) in listing.group(0)
+    outside = outside.replace(listing.group(0), "")
     assert "alert(" not in outside
     pins = {p["id"]: p for p in _map_pins(html)}
     assert pins[hostile_station]["name"] == hostile_name
