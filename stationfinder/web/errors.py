@@ -70,18 +70,28 @@ def _wants_json() -> bool:
 
 # Form fields that are machinery, not what a person typed.
 _NOT_TYPED = {"csrf_token", "device_key", "version", "lat", "lon", "next", "lang"}
+# Never shown back, whatever the page: a shoulder, a screenshot or a shared screen
+# would read them.
+_SECRET_WORDS = ("password", "token", "secret", "key", "phone")
 
 
 def _typed_text() -> list[str]:
     """What a person typed into the form this failed request carried, to show it back:
     a refusal that the view could not turn into a form message (the database down, the
-    disk full) must not throw a courier's words away."""
-    if request.method != "POST" or not request.form:
+    disk full) must not throw a courier's words away. Passwords, keys and phone numbers
+    are never shown back; a body too large to read (413) shows nothing."""
+    if request.method != "POST":
+        return []
+    try:
+        form = request.form
+    except HTTPException:  # the body itself was the problem (too large, malformed)
         return []
     return [
         value
-        for key, value in request.form.items(multi=True)
-        if key not in _NOT_TYPED and len(value.strip()) >= 2
+        for key, value in form.items(multi=True)
+        if key not in _NOT_TYPED
+        and not any(word in key.lower() for word in _SECRET_WORDS)
+        and len(value.strip()) >= 2
     ]
 
 

@@ -130,3 +130,25 @@ def test_calendar_edge_dates_are_400(client, value):
     assert response.status_code == 400
     response = client.get("/api/v1/stations", query_string={"changed_since": value})
     assert response.status_code == 400
+
+
+def test_a_failed_sign_in_never_shows_the_password_back(app, monkeypatch):
+    """Words typed are shown back when a save fails, but never a password."""
+    client = app.test_client()
+    page = client.get("/staff/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    engine = get_db(app).engine
+
+    def down(*args, **kwargs):
+        raise OperationalError("SELECT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(engine, "connect", down)
+    monkeypatch.setattr(engine, "raw_connection", down)
+    secret = "correct horse battery staple"
+    for form in (
+        {"username": "mishu", "password": secret, "csrf_token": token.group(1) if token else ""},
+        {"username": "mishu", "password": secret},  # no CSRF token: refused before the view
+    ):
+        answer = client.post("/staff/login", data=form, headers={"Accept": "text/html"})
+        assert answer.status_code >= 400
+        assert secret not in answer.get_data(as_text=True)
