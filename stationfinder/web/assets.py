@@ -151,7 +151,9 @@ def offline_page() -> Response:
     response.cache_control.no_cache = True
     response.headers["X-Robots-Tag"] = "noindex"
     response.vary.add("Cookie")
-    return response
+    # Revalidated on every sync: a 304 unless the words or the language changed.
+    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:20])
+    return response.make_conditional(request)
 
 
 @bp.get("/manifest.webmanifest")

@@ -32,3 +32,10 @@ def test_the_offline_page_says_there_is_no_network_and_links_the_locator(
     english = client.get("/offline?lang=en").get_data(as_text=True)
     assert "No network" in english
     assert 'lang="en"' in english
+
+
+def test_the_offline_page_revalidates_with_a_304(client: FlaskClient) -> None:
+    etag = client.get("/offline").headers["ETag"]
+    assert client.get("/offline", headers={"If-None-Match": etag}).status_code == 304
+    english = client.get("/offline?lang=en", headers={"If-None-Match": etag})
+    assert english.status_code == 200
