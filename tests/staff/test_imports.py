@@ -339,4 +339,5 @@ def test_import_messages_in_chinese(app: Flask) -> None:
     assert status == 400 and "单元格 C2 是公式" in page and "formula" not in page
     status, page = _upload(admin, (HEADER + BAD_ROW).encode(), "bad.csv")
     assert status == 422 and "QT-XS-901" in page
+    assert "不在本区范围内" in page  # "point (…) lies outside the district", in Chinese
     assert "feature" not in page and "outside" not in page

@@ -325,3 +325,21 @@ def test_the_403_page_is_in_chinese(make_app: Callable[..., Flask]) -> None:
     text = shown_text(refused.get_data(as_text=True))
     assert "你没有权限打开这个页面" in text
     assert not english_words(text), english_words(text)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "status"),
+    [("get", "/no-such-page", 404), ("post", "/map", 405), ("get", "/stations/QT-XX-999", 404)],
+)
+def test_error_pages_speak_the_pages_language(
+    app: Flask, method: str, url: str, status: int
+) -> None:
+    client = app.test_client()
+    chinese = getattr(client, method)(url)
+    assert chinese.status_code == status
+    text = shown_text(chinese.get_data(as_text=True))
+    assert CJK.search(text) and not english_words(without(text, {"QT-XX-999"})), text
+    client.get("/?lang=en")
+    english = getattr(client, method)(url)
+    assert english.status_code == status
+    assert not CJK.search(shown_text(english.get_data(as_text=True)))
