@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext, pgettext
 from icalendar import Calendar, Event
 
 from stationfinder.council.meetings import meeting_end
 from stationfinder.models import Meeting
+from stationfinder.web.i18n import vocabulary_label
 
 
 def meeting_ics(meeting: Meeting, url: str) -> bytes:
@@ -17,9 +19,13 @@ def meeting_ics(meeting: Meeting, url: str) -> bytes:
     event.add("dtstamp", meeting.created_at)
     event.add("dtstart", meeting.starts_at)
     event.add("dtend", meeting_end(meeting))
-    event.add("summary", f"小哥议事厅：{meeting.title}")
-    event.add("location", f"{meeting.place}（{meeting.street}）")
-    event.add("description", "、".join(meeting.organisations) + f"\n{url}")
+    # In the page's language, like the page the file was downloaded from.
+    event.add("summary", gettext("Couriers' Council") + gettext(": ") + meeting.title)
+    event.add(
+        "location",
+        meeting.place + gettext(" (%(text)s)", text=vocabulary_label("street", meeting.street)),
+    )
+    event.add("description", pgettext("list", ", ").join(meeting.organisations) + f"\n{url}")
     event.add("url", url)
     calendar.add_component(event)
     return calendar.to_ical()
