@@ -57,8 +57,8 @@ def _badges(page: Any) -> dict[str, str]:
     }
 
 
-def _first_visit(page: Any, url: str, poll_until: Callable[..., None]) -> None:
-    page.goto(url + "/")
+def _first_visit(page: Any, url: str, poll_until: Callable[..., None], lang: str = "zh") -> None:
+    page.goto(url + ("/" if lang == "zh" else f"/?lang={lang}"))
     poll_until(
         page,
         """async () => !!navigator.serviceWorker.controller
@@ -69,18 +69,23 @@ def _first_visit(page: Any, url: str, poll_until: Callable[..., None]) -> None:
     )
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
 def test_offline_cards_read_as_online_and_open_now_filters(
-    open_context: Callable[..., Any], live_server: Any, poll_until: Callable[..., None]
+    open_context: Callable[..., Any],
+    live_server: Any,
+    poll_until: Callable[..., None],
+    lang: str,
 ) -> None:
+    words = script_text(lang)  # the page's words in its language
     closed_id, open_id = _prepare(live_server.app)
     context = open_context(geolocation=COURIER, permissions=["geolocation"])
     page = context.new_page()
-    _first_visit(page, live_server.url, poll_until)
+    _first_visit(page, live_server.url, poll_until, lang)
     page.get_by_test_id("locate").click()
     expect(page.get_by_test_id("offline-note")).to_be_hidden()
     online = _badges(page)
-    assert online[closed_id].startswith(T["closed"] + " · ")  # "已关闭 · 16:05 开门"
-    assert online[open_id] == T["open"]
+    assert online[closed_id].startswith(words["closed"] + " · ")  # "已关闭 · 16:05 开门"
+    assert online[open_id] == words["open"]
 
     context.set_offline(True)
     page.reload()
@@ -91,7 +96,7 @@ def test_offline_cards_read_as_online_and_open_now_filters(
     assert list(offline) == list(online)
     # Within the window the hours are worked out, not shown raw and unknown.
     expect(page.locator(".card-hours")).to_have_count(0)
-    assert T["hours_unknown"] not in " ".join(
+    assert words["hours_unknown"] not in " ".join(
         v for k, v in offline.items() if k in (closed_id, open_id)
     )
 
@@ -100,7 +105,7 @@ def test_offline_cards_read_as_online_and_open_now_filters(
     expect(cards.first).to_have_attribute("data-station-id", open_id)
     expect(page.locator(f'[data-station-id="{closed_id}"]')).to_have_count(0)
     for badge in page.get_by_test_id("hours-badge").all():
-        assert badge.inner_text().startswith(T["open"])
+        assert badge.inner_text().startswith(words["open"])
     expect(page.get_by_test_id("offline-note")).to_be_visible()
 
     # An amenity chip filters offline too: every card left has it, in service.
