@@ -174,7 +174,9 @@ def get_for_edit(session: Session, station_id: str, editor: Editor) -> Station:
         session.get(Station, station_id, populate_existing=True) if len(station_id) <= 32 else None
     )
     if station is None:
-        raise StationNotFound(f"no station {station_id!r}", field="station_id")
+        raise StationNotFound(
+            N_("no station %(id)s"), field="station_id", params={"id": repr(station_id)}
+        )
     _check_allowed(editor, station.street)
     return station
 
@@ -203,7 +205,11 @@ def values_at(session: Session, station_id: str, version: int) -> dict[str, Any]
         for key, pair in (revision.changes or {}).items():
             values[key] = pair[1]
     if not found:
-        raise EditError(f"station {station_id} has no version {version}", field="version")
+        raise EditError(
+            N_("station %(id)s has no version %(version)s"),
+            field="version",
+            params={"id": station_id, "version": version},
+        )
     return values
 
 
@@ -306,9 +312,12 @@ def conflicts(
 
 def _check_allowed(editor: Editor, street: str) -> None:
     if not editor.edits_stations:
-        raise NotAllowed("your role does not edit stations")
+        raise NotAllowed(N_("your role does not edit stations"))
     if not editor.may_edit(street):
-        raise NotAllowed(f"you edit the stations of {editor.street} only; this one is in {street}")
+        raise NotAllowed(
+            N_("you edit the stations of %(mine)s only; this one is in %(street)s"),
+            params={"mine": editor.street, "street": street},
+        )
 
 
 def _check_id_prefix(station_id: str, street: str) -> None:
@@ -342,9 +351,13 @@ def _check_version(station: Station, expected: int | None) -> None:
 def _reason(text: str | None, *, required: bool = False) -> str:
     text = (text or "").strip()
     if required and not text:
-        raise InvalidStation("a reason is required", field="reason")
+        raise InvalidStation(N_("a reason is required"), field="reason")
     if len(text) > MAX_REASON:
-        raise InvalidStation(f"the reason is longer than {MAX_REASON} characters", field="reason")
+        raise InvalidStation(
+            N_("the reason is longer than %(n)s characters"),
+            field="reason",
+            params={"n": MAX_REASON},
+        )
     return text
 
 
@@ -364,7 +377,9 @@ def create_station(
     _check_allowed(editor, data.street)
     _check_id_prefix(data.id, data.street)
     if session.get(Station, data.id) is not None:
-        raise DuplicateStation(f"there is already a station {data.id}", field="id")
+        raise DuplicateStation(
+            N_("there is already a station %(id)s"), field="id", params={"id": data.id}
+        )
     now = utcnow()
     values = data.values()
     station = Station(id=data.id, created_at=now, updated_at=now, **values)
@@ -374,7 +389,9 @@ def create_station(
     try:
         session.flush()
     except IntegrityError:
-        raise DuplicateStation(f"there is already a station {data.id}", field="id") from None
+        raise DuplicateStation(
+            N_("there is already a station %(id)s"), field="id", params={"id": data.id}
+        ) from None
     created = {k: [None, v] for k, v in station_values(station).items()}
     record_revision(session, station, created, editor.username, reason or "created", None, now)
     bump_version(session)
@@ -415,7 +432,9 @@ def retire_station(
     station = get_for_edit(session, station_id, editor)
     _check_version(station, expected_version)
     if not station.active:
-        raise EditError(f"station {station_id} is already retired", field="active")
+        raise EditError(
+            N_("station %(id)s is already retired"), field="active", params={"id": station_id}
+        )
     return _apply(session, station, {"active": False, "retired_reason": reason}, editor, reason)
 
 
@@ -433,7 +452,9 @@ def reinstate_station(
     station = get_for_edit(session, station_id, editor)
     _check_version(station, expected_version)
     if station.active:
-        raise EditError(f"station {station_id} is not retired", field="active")
+        raise EditError(
+            N_("station %(id)s is not retired"), field="active", params={"id": station_id}
+        )
     values = {**station_values(station), "id": station.id, "active": True, "retired_reason": None}
     validate(values, areas)
     return _apply(
@@ -482,7 +503,9 @@ def set_out_of_service(
     station = get_for_edit(session, station_id, actor)
     _check_version(station, expected_version)
     if amenity not in AMENITY_BY_CODE:
-        raise InvalidStation(f"unknown amenity code {amenity!r}", field="amenity")
+        raise InvalidStation(
+            N_("unknown amenity code %(code)s"), field="amenity", params={"code": repr(amenity)}
+        )
     marks = dict(station.out_of_service or {})
     if note is None:
         if amenity not in marks:
@@ -492,11 +515,18 @@ def set_out_of_service(
     else:
         note = note.strip()
         if not note:
-            raise InvalidStation("say what couriers should know (e.g. 饮水机维修中)", field="note")
+            raise InvalidStation(
+                N_("say what couriers should know (e.g. water dispenser under repair)"),
+                field="note",
+            )
         if len(note) > MAX_NOTE:
-            raise InvalidStation(f"the note is longer than {MAX_NOTE} characters", field="note")
+            raise InvalidStation(
+                N_("the note is longer than %(n)s characters"), field="note", params={"n": MAX_NOTE}
+            )
         if amenity not in (station.amenities or []):
-            raise InvalidStation(f"this station has no {amenity}", field="amenity")
+            raise InvalidStation(
+                N_("this station has no %(amenity)s"), field="amenity", params={"amenity": amenity}
+            )
         marks[amenity] = note
         reason = f"{amenity} out of service: {note}"
     changes = {"out_of_service": [dict(station.out_of_service or {}), marks]}

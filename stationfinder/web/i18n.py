@@ -8,6 +8,7 @@ modules) and translated by the gettext catalogues in `stationfinder/translations
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from urllib.parse import urlencode
 
@@ -72,6 +73,7 @@ def vocabulary_label(kind: str, value: str | None) -> str:
     return street.en if english and street else value
 
 
+_PLACEHOLDERS_ONLY = re.compile(r"(?:\s*%\(\w+\)s\s*)+")
 # What a page says for a refusal whose words the catalogues do not have yet.
 NOT_VALID = N_("this value is not valid")
 
@@ -84,6 +86,8 @@ def refusal_words(template: str, params: Mapping[str, object], message: str) -> 
 
     if template in getattr(get_translations(), "_catalog", {}):
         return gettext(template, **params) if params else gettext(template)
+    if params and _PLACEHOLDERS_ONLY.fullmatch(template):
+        return message  # the values are the words (e.g. opening hours' own message)
     return message if current_lang() == "en" else gettext(NOT_VALID)
 
 

@@ -162,7 +162,7 @@ def test_a_point_outside_the_district_is_refused(app: Flask, baiyang: FlaskClien
     data = _form(baiyang, app, OWN, lon=str(lon), lat=str(lat))
     response = baiyang.post(f"/staff/stations/{OWN}/edit", data=data)
     assert response.status_code == 400
-    assert "outside the district" in response.get_data(as_text=True)
+    assert "不在本区范围内" in response.get_data(as_text=True)  # the page is Chinese
     assert _station(app, OWN).version == 1
 
 

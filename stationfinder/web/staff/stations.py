@@ -231,6 +231,9 @@ def _field_error(form: StationForm, exc: editing.EditError) -> None:
     )
     bound = getattr(form, target, None) if target else None
     words = refusal_words(exc.template, exc.params, exc.message)
+    if exc.field == "opening_hours" and form.opening_hours.data:
+        # The registry says what is wrong in its default language; say it in the page's.
+        words = hours.validate(form.opening_hours.data, current_lang()) or words
     if bound is not None and hasattr(bound, "errors"):
         bound.errors = [*bound.errors, words]
     else:
