@@ -186,6 +186,9 @@
     var note = el("p", "nav-note", w.note);
     note.setAttribute("data-testid", "wechat-note");
     box.appendChild(note);
+    var browser = el("p", "nav-note", w.browser);
+    browser.setAttribute("data-testid", "wechat-browser");
+    box.appendChild(browser);
     var id = "copy-js-" + String(key).replace(/[^A-Za-z0-9_-]/g, "_");
     var label = el("label", "copy-label", w.label);
     label.htmlFor = id;
@@ -670,7 +673,7 @@
           icon: L.divIcon({className: "sf-you", iconSize: [18, 18]})
         }).addTo(map);
         /* Only inside the district's extent: far away, the stations matter more. */
-        if (map.getBounds().contains(at)) map.panTo(at);
+        if (map.getBounds().contains(at)) map.setView(at, map.getZoom(), {animate: false});
         map.getContainer().setAttribute("data-centred-on-courier", "1");
       }, function () {}, {maximumAge: 300000, timeout: 10000});
     }).catch(function () {});

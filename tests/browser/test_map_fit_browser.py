@@ -21,7 +21,11 @@ pytestmark = pytest.mark.browser
 OUTSIDE = """() => {
   const map = window.stationfinderMap;
   const view = map.getBounds();
-  const box = map.getContainer().getBoundingClientRect();
+  const rect = map.getContainer().getBoundingClientRect();
+  // What the phone shows without scrolling: the map's box, cut at the screen's edges.
+  const box = {left: Math.max(rect.left, 0), top: Math.max(rect.top, 0),
+               right: Math.min(rect.right, window.innerWidth),
+               bottom: Math.min(rect.bottom, window.innerHeight)};
   const markers = [];
   map.eachLayer(layer => {
     if (layer.getAllChildMarkers === undefined && typeof layer.getLayers === "function"
@@ -147,3 +151,38 @@ def test_without_javascript_the_map_page_lists_every_station_by_subdistrict(
     assert names == [s.name for s in first]
     listing.get_by_role("link", name=first[0].name, exact=True).click()
     expect(page.get_by_test_id("station-name")).to_have_text(first[0].name)
+
+
+def test_the_map_page_centres_on_a_courier_whose_phone_shares_the_position(
+    open_context: Callable[..., Any], live_server: Any, poll_until: Callable[..., None]
+) -> None:
+    station = _active(live_server)[7]
+    context = open_context(
+        geolocation={"latitude": station.lat, "longitude": station.lon},
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    page.goto(live_server.url + "/map")
+    poll_until(
+        page, "() => window.stationfinderMap.getContainer().dataset.centredOnCourier === '1'"
+    )
+    poll_until(
+        page,
+        """() => {
+          const you = document.querySelector(".sf-you").getBoundingClientRect();
+          const box = window.stationfinderMap.getContainer().getBoundingClientRect();
+          return Math.abs(you.left + you.width / 2 - (box.left + box.width / 2)) <= 3
+              && Math.abs(you.top + you.height / 2 - (box.top + box.height / 2)) <= 3;
+        }""",
+    )
+
+
+def test_the_map_page_never_asks_for_the_position(
+    open_context: Callable[..., Any], live_server: Any, poll_until: Callable[..., None]
+) -> None:
+    page = open_context().new_page()  # permission not granted: no prompt, no marker
+    page.goto(live_server.url + "/map")
+    poll_until(page, "() => !!document.querySelector('.leaflet-marker-icon')")
+    asked = page.evaluate("navigator.permissions.query({name: 'geolocation'}).then(s => s.state)")
+    assert asked == "prompt"
+    assert page.locator(".sf-you").count() == 0

@@ -49,6 +49,7 @@ def test_the_station_page_in_wechat_offers_the_address_to_copy(
     station = _station(app)
     page = client.get(f"/stations/{station.id}?lang=en", headers={"User-Agent": WECHAT_IOS}).text
     assert NOTE_EN in page
+    assert "open in the browser" in page  # where the map apps do open
     assert 'data-testid="copy-address"' in page
     field = re.search(r'<input class="copy-text"[^>]*value="([^"]*)"', page)
     assert field is not None and "readonly" in field.group(0)

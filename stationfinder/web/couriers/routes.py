@@ -117,6 +117,10 @@ def _page_config(lang: str) -> dict[str, Any]:
                 "In WeChat the map apps may not open: the links below open the web map,"
                 " or copy the address into a map app."
             ),
+            "browser": gettext(
+                "To navigate in a map app: tap ··· at the top right, choose to open in the"
+                " browser, then tap a link."
+            ),
             "label": gettext("Address to copy"),
             "copy": gettext("Copy address"),
             "copied": gettext("Copied. Paste it into a map app's search."),
