@@ -14,7 +14,9 @@ writes three files (into the folder beside this script unless --out says otherwi
   geolocation can pick "near 金沙湖" instead.
 
 Only the standard library and shapely are used, and every random choice comes from one
-seeded random.Random, so running it twice gives byte-identical files. The subdistrict
+seeded random.Random, so running it twice gives byte-identical files. How a station is
+entered (access, its note, seats, step_free) is drawn from a generator seeded with the
+station's id, so adding those fields moved no station, name, phone or hours. The subdistrict
 table below repeats stationfinder/vocabulary.py on purpose (the script runs without the
 package installed); tests/test_sample_data.py checks that the two agree.
 """
@@ -354,6 +356,41 @@ AMENITY_SHARES: tuple[tuple[str, float], ...] = (
     ("rain_gear_loan", 0.3),
     ("open_24h", 0.0),
 )
+# How a courier gets in, by kind: (access code, weight); the codes are
+# core/vocabulary.py's ACCESSES. Civic centres and shops are walked into, posts ring a
+# bell, stations inside workplaces sit behind a gate or a door system.
+ACCESS_BY_KIND: dict[str, tuple[tuple[str, int], ...]] = {
+    "党群服务中心": (("walk_in", 9), ("scan_code", 1)),
+    "城管驿站": (("walk_in", 6), ("bell", 4)),
+    "爱心驿家": (("walk_in", 1),),
+    "工会驿站": (("door_entry", 4), ("scan_code", 3), ("call_ahead", 2), ("walk_in", 1)),
+    "户外劳动者服务站": (("walk_in", 7), ("bell", 3)),
+}
+ACCESS_NOTES: dict[str, tuple[str | None, ...]] = {
+    "walk_in": (None, None, None, "工作时间直接进入"),
+    "bell": ("门铃在门右侧", "按铃后稍等", None),
+    "scan_code": ("扫门口二维码登记", "扫码登记后进入"),
+    "call_ahead": ("到门口拨打站点电话", "提前电话联系值班人员"),
+    "door_entry": ("门卫处登记", "门卫处登记后刷卡进入"),
+}
+SEATS_BY_KIND: dict[str, tuple[int, int]] = {  # (fewest, most)
+    "党群服务中心": (10, 40),
+    "城管驿站": (4, 12),
+    "爱心驿家": (2, 8),
+    "工会驿站": (6, 30),
+    "户外劳动者服务站": (4, 16),
+}
+STEP_FREE_SHARE: dict[str, float] = {  # the rest have a step at the door
+    "党群服务中心": 0.85,
+    "城管驿站": 0.5,
+    "爱心驿家": 0.6,
+    "工会驿站": 0.7,
+    "户外劳动者服务站": 0.5,
+}
+ACCESS_UNKNOWN_SHARE = 0.08  # not recorded yet
+SEATS_UNKNOWN_SHARE = 0.1
+STEP_FREE_UNKNOWN_SHARE = 0.15
+
 PHONE_PREFIXES = ("0571-8691", "0571-8672", "0571-8287", "0571-8290", "0571-8219")
 NO_PHONE_SHARE = 0.2
 ENGLISH_NAME_SHARE = 0.5
@@ -561,6 +598,28 @@ def amenities_for(rng: random.Random, hours: str | None) -> list[str]:
     return codes
 
 
+def access_for(station_id: str, kind: str, phone: str | None) -> dict[str, Any]:
+    """How one station is entered: its own generator (seeded with its id), so these
+    values never shift the shared one. Phoning ahead needs a phone to call."""
+    rng = random.Random(f"{SEED}:access:{station_id}")
+    codes, weights = zip(*ACCESS_BY_KIND[kind], strict=True)
+    access: str | None = rng.choices(codes, weights=weights)[0]
+    if access == "call_ahead" and phone is None:
+        access = "door_entry"
+    if rng.random() < ACCESS_UNKNOWN_SHARE:
+        access = None
+    note = rng.choice(ACCESS_NOTES[access]) if access is not None else None
+    fewest, most = SEATS_BY_KIND[kind]
+    seats = rng.randint(fewest, most)
+    step_free = rng.random() < STEP_FREE_SHARE[kind]
+    return {
+        "access": access,
+        "access_note": note,
+        "seats": None if rng.random() < SEATS_UNKNOWN_SHARE else seats,
+        "step_free": None if rng.random() < STEP_FREE_UNKNOWN_SHARE else step_free,
+    }
+
+
 def stations_document(outlines: dict[str, Polygon], rng: random.Random) -> dict[str, Any]:
     total = sum(street.stations for street in STREETS)
     kinds = [kind for kind, count in KIND_COUNTS for _ in range(count)]
@@ -590,10 +649,11 @@ def stations_document(outlines: dict[str, Polygon], rng: random.Random) -> dict[
                 while phone is None or phone in used_phones:
                     phone = f"{rng.choice(PHONE_PREFIXES)}{rng.randrange(10_000):04d}"
                 used_phones.add(phone)
+            station_id = f"QT-{street.code}-{serial:03d}"
             features.append(
                 {
                     "type": "Feature",
-                    "id": f"QT-{street.code}-{serial:03d}",
+                    "id": station_id,
                     "geometry": {"type": "Point", "coordinates": [lon, lat]},
                     "properties": {
                         "name": name,
@@ -604,6 +664,7 @@ def stations_document(outlines: dict[str, Polygon], rng: random.Random) -> dict[
                         "amenities": amenities_for(rng, opening),
                         "opening_hours": opening,
                         "phone": phone,
+                        **access_for(station_id, kind, phone),
                     },
                 }
             )

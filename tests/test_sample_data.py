@@ -19,7 +19,13 @@ from pyproj import Geod
 from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import shape
 
-from stationfinder.core.vocabulary import AMENITY_CODES, KIND_NAMES, STREET_BY_NAME, STREET_NAMES
+from stationfinder.core.vocabulary import (
+    ACCESS_CODES,
+    AMENITY_CODES,
+    KIND_NAMES,
+    STREET_BY_NAME,
+    STREET_NAMES,
+)
 from stationfinder.geo.areas import DISTRICT_NAME, Areas
 from stationfinder.geo.point import Point
 
@@ -36,6 +42,10 @@ PROPERTY_KEYS = [
     "amenities",
     "opening_hours",
     "phone",
+    "access",
+    "access_note",
+    "seats",
+    "step_free",
 ]
 ID_PATTERN = re.compile(r"^QT-([A-Z]{2})-(\d{3})$")
 PHONE_PATTERN = re.compile(r"^0571-8\d{7}$")
@@ -285,6 +295,30 @@ def test_open_24h_exactly_when_the_hours_say_24_7(features: list[dict[str, Any]]
         properties = feature["properties"]
         always = properties["opening_hours"] == "24/7"
         assert ("open_24h" in properties["amenities"]) == always, feature["id"]
+
+
+def test_ways_in_are_vocabulary_codes_and_plausible_for_the_kind(
+    features: list[dict[str, Any]],
+) -> None:
+    by_kind: dict[str, Counter[str | None]] = {}
+    for feature in features:
+        p = feature["properties"]
+        assert p["access"] is None or p["access"] in ACCESS_CODES, feature["id"]
+        if p["access"] is None:
+            assert p["access_note"] is None, feature["id"]
+        if p["access"] == "call_ahead":
+            assert p["phone"] is not None, feature["id"]  # a number to call
+        assert p["seats"] is None or 0 <= p["seats"] <= 200
+        assert p["step_free"] in (True, False, None)
+        by_kind.setdefault(p["kind"], Counter())[p["access"]] += 1
+    # Shops are walked into; civic centres mostly; workplaces mostly sit behind a door.
+    assert set(by_kind["爱心驿家"]) <= {"walk_in", None}
+    centres = by_kind["党群服务中心"]
+    assert centres["walk_in"] > 0.75 * centres.total()
+    workplaces = by_kind["工会驿站"]
+    assert workplaces["door_entry"] + workplaces["scan_code"] > workplaces["walk_in"]
+    unknown = sum(c[None] for c in by_kind.values())
+    assert 0 < unknown < 0.15 * len(features)
 
 
 def test_opening_hours_parse_and_mix(features: list[dict[str, Any]]) -> None:

@@ -50,6 +50,7 @@ __all__ = [
     "TZ",
     "HoursState",
     "Span",
+    "always_open",
     "is_open",
     "state_at",
     "state_spans",
@@ -295,6 +296,24 @@ def state_at(expr: str | None, at: datetime) -> HoursState:
     t = _local(at)
     change = _next_change(c, t)
     return HoursState(_state(c, t), None if change is None else change.replace(tzinfo=TZ))
+
+
+@lru_cache(maxsize=4096)
+def always_open(expr: str | None) -> bool:
+    """Whether `expr` says open around the clock on every day, holidays included.
+
+    The library's normal form of any spelling of that is exactly "24/7" ("Mo-Su
+    00:00-24:00", "00:00-24:00" and "Mo-Fr; Sa,Su" among them), while any exception
+    ("24/7; PH off", an `unknown` rule, a comment) keeps another form. It depends on the
+    expression alone, not on the day asked, so a station's 24-hour flag is derived from its
+    hours and can never contradict them. Unknown or unparseable hours are not 24-hour.
+    """
+    if expr is None or not expr.strip():
+        return False
+    try:
+        return str(OpeningHours(expr).normalize()) == "24/7"
+    except ParserError:
+        return False
 
 
 def validate(expr: str, lang: str = "zh") -> str | None:

@@ -1,4 +1,4 @@
-"""The registry's fixed vocabularies: amenities, station kinds and subdistricts.
+"""The registry's fixed vocabularies: amenities, ways in, station kinds and subdistricts.
 
 Each entry carries its stable code, its zh-CN and English labels, and (for amenities)
 the OpenStreetMap tag that says the same thing where one exists. Codes are what the
@@ -47,6 +47,27 @@ AMENITIES: tuple[Amenity, ...] = (
 
 AMENITY_BY_CODE: dict[str, Amenity] = {a.code: a for a in AMENITIES}
 AMENITY_CODES: tuple[str, ...] = tuple(a.code for a in AMENITIES)
+
+
+@dataclass(frozen=True, slots=True)
+class Access:
+    """How a courier gets in: the door's rule, which decides whether a station that is
+    open lets a stranger in (locked doors are the most cited failure of such stations)."""
+
+    code: str
+    zh: str
+    en: str
+
+
+ACCESSES: tuple[Access, ...] = (
+    Access("walk_in", "直接进入", "Walk in"),
+    Access("bell", "按铃", "Ring the bell"),
+    Access("scan_code", "扫码", "Scan the code"),
+    Access("call_ahead", "打电话", "Phone ahead"),
+    Access("door_entry", "门禁", "Door entry (keycard)"),
+)
+ACCESS_BY_CODE: dict[str, Access] = {a.code: a for a in ACCESSES}
+ACCESS_CODES: tuple[str, ...] = tuple(a.code for a in ACCESSES)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,13 @@ class Station(Base):
     opening_hours: Mapped[str | None] = mapped_column(String(255))
     # Lengths are registry/fields.py's, held to it by tests/registry/test_fields.py.
     phone: Mapped[str | None] = mapped_column(String(30))  # 40 until migration 0008
+    # How a courier gets in (core.vocabulary.ACCESSES code), a short public note, seats and
+    # whether the door has no step; None = not recorded (migration 0010). Whether it is
+    # open 24 hours is derived from opening_hours, never stored (registry/fields.py).
+    access: Mapped[str | None] = mapped_column(String(20))
+    access_note: Mapped[str | None] = mapped_column(String(60))
+    seats: Mapped[int | None] = mapped_column(Integer)
+    step_free: Mapped[bool | None]
     active: Mapped[bool] = mapped_column(default=True)
     retired_reason: Mapped[str | None] = mapped_column(String(500))
     last_confirmed_at: Mapped[datetime | None]

@@ -18,6 +18,12 @@ digits (E.164) and a plus, which leaves room for spaces and dashes. The model's 
 the form's 40 let a 31–40 character number pass the form only to be refused by the
 registry; migration 0008 brings the column to 30 as well (PostgreSQL; SQLite
 enforces no VARCHAR length).
+
+How a courier gets in (`access`, `access_note`, `seats`, `step_free`) is stored, with its
+limits here (migration 0010 adds the columns). `open_24h` is not: it is derived from
+`opening_hours` (`source` and `derive`), because a stored flag could say 24 hours beside
+hours that say otherwise, and the hours are what "open now" is computed from. It is
+public and read-only: imports, the staff form and the API's writes never set it.
 """
 
 from __future__ import annotations
@@ -28,8 +34,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from stationfinder.core import hours
 from stationfinder.core.text import N_
-from stationfinder.core.vocabulary import AMENITY_CODES, KIND_NAMES, STREET_NAMES
+from stationfinder.core.vocabulary import ACCESS_CODES, AMENITY_CODES, KIND_NAMES, STREET_NAMES
 
 
 class FieldType(StrEnum):
@@ -69,6 +76,7 @@ class StationField:
     values `validate_station` checks. `editable` ones may be set through the API and the
     staff form. `public` ones are properties of the public API's features; `geojson` is
     their property name there (None: the field is the feature's id or its geometry).
+    A derived field (`source` set) is no column: its value is `derive(station.<source>)`.
     """
 
     name: str
@@ -88,6 +96,13 @@ class StationField:
     geojson: str | None = None
     osm: str | None = None
     description: str = ""
+    source: str | None = None  # the stored field a derived field is computed from
+    derive: Callable[[Any], Any] | None = None
+
+    @property
+    def attribute(self) -> str:
+        """The station's attribute this field's value is read from."""
+        return self.source or self.name
 
     @property
     def headers(self) -> tuple[str, ...]:
@@ -98,8 +113,9 @@ class StationField:
     @property
     def to_json(self) -> Callable[[Any], Any] | None:
         """How a stored value becomes JSON (lists for codes, ISO 8601 for moments); None
-        where it already is JSON, so that building a snapshot skips a call per value."""
-        return _TO_JSON.get(self.type)
+        where it already is JSON, so that building a snapshot skips a call per value.
+        A derived field's is its derivation, applied to its source's value."""
+        return self.derive or _TO_JSON.get(self.type)
 
     def json_schema(self) -> dict[str, Any]:
         """This field's JSON Schema (2020-12, as OpenAPI 3.1 uses it)."""
@@ -134,6 +150,8 @@ class StationField:
             schema["minimum"] = self.minimum
         if self.maximum is not None:
             schema["maximum"] = self.maximum
+        if self.source is not None:
+            schema["readOnly"] = True
         if self.description:
             schema["description"] = self.description
         return schema
@@ -256,7 +274,7 @@ STATION_FIELDS: tuple[StationField, ...] = (
         public=True,
         geojson="amenities",
         # Each code has its own OSM tag (core.vocabulary.Amenity.osm), e.g. toilets=yes.
-        description="Amenity codes (GET /api/v1/vocabulary names them and their OSM tags)",
+        description="Amenity codes (GET /api/v1/amenities names them and their OSM tags)",
     ),
     StationField(
         "out_of_service",
@@ -282,6 +300,16 @@ STATION_FIELDS: tuple[StationField, ...] = (
         description="OpenStreetMap opening_hours syntax, Asia/Shanghai; null = unknown",
     ),
     StationField(
+        "open_24h",
+        FieldType.BOOLEAN,
+        N_("Open 24 hours"),
+        public=True,
+        geojson="open_24h",
+        source="opening_hours",
+        derive=hours.always_open,
+        description="Derived from opening_hours: true when they say 24/7 with no exception",
+    ),
+    StationField(
         "phone",
         FieldType.TEXT,
         N_("Phone"),
@@ -296,6 +324,60 @@ STATION_FIELDS: tuple[StationField, ...] = (
         geojson="phone",
         osm="phone",
         description="The station's public phone",
+    ),
+    StationField(
+        "access",
+        FieldType.TEXT,
+        N_("How to get in"),
+        nullable=True,
+        max_length=20,
+        choices=ACCESS_CODES,
+        header_zh="进入方式",
+        imported=True,
+        editable=True,
+        public=True,
+        geojson="access",
+        description="How a courier gets in: walk_in, bell, scan_code, call_ahead or "
+        "door_entry (GET /api/v1/amenities names them); null = not recorded",
+    ),
+    StationField(
+        "access_note",
+        FieldType.TEXT,
+        N_("Getting in: note"),
+        nullable=True,
+        max_length=60,
+        header_zh="进入说明",
+        imported=True,
+        editable=True,
+        public=True,
+        geojson="access_note",
+        description="A short public note on getting in, e.g. 门卫处登记",
+    ),
+    StationField(
+        "seats",
+        FieldType.INTEGER,
+        N_("Seats"),
+        nullable=True,
+        minimum=0,
+        maximum=200,
+        header_zh="座位数",
+        imported=True,
+        editable=True,
+        public=True,
+        geojson="seats",
+        description="How many can sit down; null = not counted",
+    ),
+    StationField(
+        "step_free",
+        FieldType.BOOLEAN,
+        N_("Step-free entrance"),
+        nullable=True,
+        header_zh="无台阶",
+        imported=True,
+        editable=True,
+        public=True,
+        geojson="step_free",
+        description="No step or a ramp at the door (e-bikes, wheelchairs); null = unknown",
     ),
     StationField(
         "active",

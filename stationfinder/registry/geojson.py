@@ -18,7 +18,8 @@ from stationfinder.registry.fields import PUBLIC
 
 # Resolved once: the station list and every snapshot build each station's properties.
 _PUBLIC_NAMES = tuple(f.geojson for f in PUBLIC)
-_PUBLIC_VALUES = attrgetter(*(f.name for f in PUBLIC))
+# A derived field reads its source (open_24h: opening_hours) and converts it below.
+_PUBLIC_VALUES = attrgetter(*(f.attribute for f in PUBLIC))
 _PUBLIC_CONVERTED = tuple((f.geojson, f.to_json) for f in PUBLIC if f.to_json is not None)
 
 

@@ -55,6 +55,10 @@ CHINESE_HEADERS: dict[str, str] = {f.name: f.header_zh or f.name for f in _SPECS
 TEXT_COLUMNS = frozenset(f.name for f in _SPECS if f.type in (FieldType.TEXT, FieldType.CODES))
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 FALSE_WORDS = frozenset({"false", "0", "no", "否", "停用"})
+TRUE_WORDS = frozenset({"true", "1", "yes", "是"})
+# Yes/no columns that may also be unknown (blank): a word that is neither yes nor no
+# is left for validation to refuse rather than read as yes.
+_FLAGS = tuple(f.name for f in _SPECS if f.type is FieldType.BOOLEAN and f.nullable)
 
 # A registry of a few thousand stations is well under a megabyte of sheet XML; far more
 # than that means a zip bomb or not a station list.
@@ -352,6 +356,12 @@ def _row(keys: Sequence[str | None], cells: Sequence[Any], line: int) -> dict[st
         row["active"] = bool(row["active"])
     elif row.get("active") is None:
         row.pop("active", None)
+    for name in _FLAGS:
+        value = row.get(name)
+        if isinstance(value, str) and value.lower() in TRUE_WORDS | FALSE_WORDS:
+            row[name] = value.lower() in TRUE_WORDS
+        elif isinstance(value, int | float) and not isinstance(value, bool) and value in (0, 1):
+            row[name] = bool(value)
     return row
 
 
@@ -393,8 +403,8 @@ def _values(station: Station, english: bool) -> list[Any]:
             value = round(value, COORDINATE_DECIMALS)
         elif spec.type is FieldType.CODES:
             value = ";".join(value or [])  # what reading splits again
-        elif spec.type is FieldType.BOOLEAN:
-            value = yes if value else no
+        elif spec.type is FieldType.BOOLEAN and value is not None:
+            value = yes if value else no  # unknown (None) stays a blank cell
         values.append(value)
     return values
 

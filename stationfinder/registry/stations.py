@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from stationfinder.core import hours
 from stationfinder.core.errors import DomainError
 from stationfinder.core.text import N_
+from stationfinder.core.vocabulary import ACCESSES
 from stationfinder.geo.areas import Areas
 from stationfinder.geo.point import Point
 from stationfinder.models import RegistryState, Station, StationRevision, utcnow
@@ -33,6 +34,10 @@ ID_PATTERN = re.compile(fields.ID_PATTERN)
 PHONE_PATTERN = re.compile(fields.PHONE_PATTERN)
 COORDINATE_DECIMALS = 7  # about 1 cm: more would be noise, less would move stations
 FIELDS = fields.LOADED  # what a file sets, in column order (the id aside)
+# A way in by its code or by its label in either language -> its code.
+ACCESS_BY_LABEL: dict[str, str] = {
+    key: a.code for a in ACCESSES for key in (a.code, a.zh, a.en, a.en.lower())
+}
 _F = fields.BY_NAME
 
 
@@ -55,6 +60,10 @@ class StationData:
     amenities: tuple[str, ...]
     opening_hours: str | None
     phone: str | None
+    access: str | None = None
+    access_note: str | None = None
+    seats: int | None = None
+    step_free: bool | None = None
     active: bool = True
     retired_reason: str | None = None
 
@@ -183,6 +192,63 @@ def _amenities(value: Any) -> tuple[str, ...]:
     return tuple(c for c in allowed if c in codes)
 
 
+def _access(value: Any) -> str | None:
+    """A way-in code; staff may also write its Chinese or English label (按铃, "Ring the
+    bell"), as a spreadsheet typed by hand will, and the code is what is kept."""
+    spec = _F["access"]
+    text = _clean_text(value, spec)
+    if text is None:
+        return None
+    found = ACCESS_BY_LABEL.get(text) or ACCESS_BY_LABEL.get(text.lower())
+    if found is None:
+        raise FieldError(
+            "access",
+            "unknown_access",
+            N_("unknown way in %(value)s; one of %(choices)s"),
+            value=repr(text),
+            choices=", ".join(spec.choices or ()),
+        )
+    return found
+
+
+def _count(value: Any, spec: StationField) -> int | None:
+    """A whole number within the declared range; None when blank (Excel's 12.0 is 12)."""
+    name = spec.name
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    number: int | None = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and re.fullmatch(r"[+]?[0-9]{1,6}", value.strip()):
+        number = int(value.strip())
+    if number is None:
+        raise FieldError(name, "not_a_whole_number", N_("must be a whole number"))
+    low, high = spec.minimum, spec.maximum
+    if (low is not None and number < low) or (high is not None and number > high):
+        raise FieldError(
+            name,
+            "out_of_range",
+            N_("%(value)s is outside %(minimum)s..%(maximum)s"),
+            value=str(number),
+            minimum=f"{low:g}" if low is not None else "",
+            maximum=f"{high:g}" if high is not None else "",
+        )
+    return number
+
+
+def _flag(value: Any, spec: StationField) -> bool | None:
+    """True or false; None (unknown) when blank and the field may be unknown."""
+    if value is None and spec.nullable:
+        return None
+    if not isinstance(value, bool):
+        raise FieldError(spec.name, "not_boolean", N_("must be true or false"))
+    return value
+
+
 def validate_station(raw: Mapping[str, Any], areas: Areas) -> StationData:
     """Check one station's values against the declaration (registry.fields); raise
     FieldError for the first bad one."""
@@ -243,6 +309,12 @@ def validate_station(raw: Mapping[str, Any], areas: Areas) -> StationData:
         raise FieldError(
             "phone", "invalid_phone", N_("%(value)s is not a phone number"), value=repr(phone)
         )
+    access = _access(raw.get("access"))
+    if access == "call_ahead" and phone is None:
+        # A courier told to phone ahead, with no number to ring, is left at the door.
+        raise FieldError(
+            "access", "call_ahead_without_phone", N_("phoning ahead needs the station's phone")
+        )
     active = raw.get("active", True)
     if not isinstance(active, bool):
         raise FieldError("active", "not_boolean", N_("must be true or false"))
@@ -258,6 +330,10 @@ def validate_station(raw: Mapping[str, Any], areas: Areas) -> StationData:
         amenities=_amenities(raw.get("amenities")),
         opening_hours=opening,
         phone=phone,
+        access=access,
+        access_note=_clean_text(raw.get("access_note"), _F["access_note"]),
+        seats=_count(raw.get("seats"), _F["seats"]),
+        step_free=_flag(raw.get("step_free"), _F["step_free"]),
         active=active,
         retired_reason=_clean_text(raw.get("retired_reason"), _F["retired_reason"]),
     )

@@ -211,10 +211,19 @@ def test_spreadsheets_still_accept_the_headers_they_accepted() -> None:
         "在用": "active",
         "停用原因": "retired_reason",
     }
-    expected = {**before, **{key: key for key in before.values()}}
+    # How a courier gets in (migration 0010), placed before the retirement columns.
+    added = {
+        "进入方式": "access",
+        "进入说明": "access_note",
+        "座位数": "seats",
+        "无台阶": "step_free",
+    }
+    now = {**before, **added}
+    expected = {**now, **{key: key for key in now.values()}}
     assert expected == stations.CSV_HEADERS
     assert ("id", *stations.FIELDS) == spreadsheets.COLUMNS
-    assert [spreadsheets.CHINESE_HEADERS[c] for c in spreadsheets.COLUMNS] == list(before)
+    chinese = [spreadsheets.CHINESE_HEADERS[c] for c in spreadsheets.COLUMNS]
+    assert chinese == [*list(before)[:11], *added, "在用", "停用原因"]
 
 
 def test_station_data_holds_the_imported_fields() -> None:
@@ -267,3 +276,99 @@ def test_staff_pages_name_a_field_by_its_declared_label(app: Any, lang: str, pho
     with app.test_request_context(f"/staff/stations?lang={lang}"):
         assert render_template_string(page, key="phone").strip() == phone
         assert render_template_string(page, key="geometry").strip() == "geometry"
+
+
+# --- how a courier gets in (access, access_note, seats, step_free; open_24h derived) ----
+
+
+@pytest.mark.parametrize("code", fields.field("access").choices or (), ids=str)
+def test_each_way_in_is_accepted_by_its_code_and_its_labels(code: str, areas: Areas) -> None:
+    from stationfinder.core.vocabulary import ACCESS_BY_CODE
+
+    entry = ACCESS_BY_CODE[code]
+    phone = {"phone": "0571-86910000"}  # phoning ahead needs one
+    for written in (code, entry.zh, entry.en, code.upper()):
+        station = validate_station({**VALID, **phone, "access": written}, areas)
+        assert station.access == code, written
+
+
+def test_an_unknown_way_in_is_refused_by_name(areas: Areas) -> None:
+    with pytest.raises(FieldError) as refused:
+        validate_station({**VALID, "access": "knock"}, areas)
+    assert (refused.value.field, refused.value.code) == ("access", "unknown_access")
+    assert "walk_in" in refused.value.message
+
+
+def test_phoning_ahead_without_a_phone_is_refused(areas: Areas) -> None:
+    with pytest.raises(FieldError) as refused:
+        validate_station({**VALID, "access": "call_ahead"}, areas)
+    assert (refused.value.field, refused.value.code) == ("access", "call_ahead_without_phone")
+
+
+def test_the_access_note_accepts_its_declared_length(areas: Areas) -> None:
+    limit = fields.field("access_note").max_length
+    assert limit == 60
+    station = validate_station({**VALID, "access_note": "驿" * limit}, areas)
+    assert station.access_note == "驿" * limit
+
+
+def test_seats_are_a_whole_number_within_the_declared_range(areas: Areas) -> None:
+    spec = fields.field("seats")
+    assert (spec.minimum, spec.maximum) == (0, 200)
+    schema = spec.json_schema()
+    assert (schema["minimum"], schema["maximum"]) == (0, 200)
+    assert schema["type"] == ["integer", "null"]
+    for given, kept in ((0, 0), (200, 200), ("12", 12), (12.0, 12), (None, None), ("", None)):
+        assert validate_station({**VALID, "seats": given}, areas).seats == kept, given
+    for outside in (-1, 201, "201"):
+        with pytest.raises(FieldError) as refused:
+            validate_station({**VALID, "seats": outside}, areas)
+        assert (refused.value.field, refused.value.code) == ("seats", "out_of_range")
+    for wrong in (1.5, "a few", True, "1e3", [3]):
+        with pytest.raises(FieldError) as refused:
+            validate_station({**VALID, "seats": wrong}, areas)
+        assert (refused.value.field, refused.value.code) == ("seats", "not_a_whole_number")
+
+
+def test_the_staff_form_holds_seats_to_the_declared_range() -> None:
+    from wtforms.validators import NumberRange
+
+    ranges = [v for v in _validators(forms.StationForm, "seats") if isinstance(v, NumberRange)]
+    assert [(v.min, v.max) for v in ranges] == [(0, 200)]
+
+
+def test_step_free_is_yes_no_or_unknown(areas: Areas) -> None:
+    for given in (True, False, None):
+        assert validate_station({**VALID, "step_free": given}, areas).step_free is given
+    for wrong in ("yes", 1, "是"):  # spreadsheets turn their words into booleans first
+        with pytest.raises(FieldError) as refused:
+            validate_station({**VALID, "step_free": wrong}, areas)
+        assert (refused.value.field, refused.value.code) == ("step_free", "not_boolean")
+    assert fields.field("step_free").json_schema()["type"] == ["boolean", "null"]
+
+
+def test_open_24h_is_derived_from_the_hours_never_set() -> None:
+    spec = fields.field("open_24h")
+    assert spec.source == "opening_hours" and not spec.imported and not spec.editable
+    assert "open_24h" not in Station.__table__.columns  # nothing stored to disagree
+    assert "open_24h" not in fields.station_input_schema()["properties"]
+    assert spec.json_schema()["readOnly"] is True
+    expected = {
+        "24/7": True,
+        "Mo-Su 00:00-24:00": True,
+        "24/7; PH off": False,  # closed on holidays is not 24-hour
+        "24/7 unknown": False,
+        "Mo-Su 08:00-20:00": False,
+        None: False,
+    }
+    for hours, always in expected.items():
+        assert fields.json_value(spec, hours) is always, hours
+
+
+def test_the_access_columns_hold_the_declared_types() -> None:
+    columns = Station.__table__.columns
+    assert columns["access"].type.length == fields.field("access").max_length
+    assert columns["access_note"].type.length == fields.field("access_note").max_length
+    assert columns["seats"].type.python_type is int
+    assert columns["step_free"].type.python_type is bool
+    assert all(columns[n].nullable for n in ("access", "access_note", "seats", "step_free"))

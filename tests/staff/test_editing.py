@@ -66,6 +66,10 @@ def _form(client: FlaskClient, app: Flask, station_id: str, **changes: Any) -> d
         "amenities": list(s.amenities),
         "opening_hours": s.opening_hours or "",
         "phone": s.phone or "",
+        "access": s.access or "",
+        "access_note": s.access_note or "",
+        "seats": "" if s.seats is None else str(s.seats),
+        "step_free": {True: "yes", False: "no", None: ""}[s.step_free],
         "reason": "",
         "action": "save",
     }

@@ -114,6 +114,10 @@ def test_a_good_import_is_previewed_field_by_field_then_applied_as_one_batch(
             "rest;toilet",
             None,
             None,
+            None,  # access, access_note, seats, step_free: not recorded
+            None,
+            None,
+            None,
             "是",
             None,
         ]

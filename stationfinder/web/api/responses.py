@@ -200,6 +200,14 @@ class AmenityTerm(Schema):
     icon: str | None = None
 
 
+class AccessTerm(Schema):
+    """A way in: a station's `access` code and what to call it."""
+
+    code: str
+    zh: str
+    en: str
+
+
 class KindTerm(Schema):
     name: str
     en: str
@@ -214,6 +222,7 @@ class StreetTerm(Schema):
 
 class Vocabulary(Schema):
     amenities: list[AmenityTerm]
+    accesses: list[AccessTerm] = Field(description="The codes of a station's `access`")
     kinds: list[KindTerm]
     streets: list[StreetTerm]
 

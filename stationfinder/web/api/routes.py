@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from stationfinder.core import hours
 from stationfinder.core.clock import SHANGHAI
-from stationfinder.core.vocabulary import AMENITIES, KINDS, STREETS
+from stationfinder.core.vocabulary import ACCESSES, AMENITIES, KINDS, STREETS
 from stationfinder.db import get_session
 from stationfinder.geo import crs, map_view, navigation
 from stationfinder.geo.point import Point
@@ -213,6 +213,7 @@ def amenities() -> Response:
                 {"code": a.code, "zh": a.zh, "en": a.en, "osm": a.osm, "icon": a.icon}
                 for a in AMENITIES
             ],
+            "accesses": [{"code": a.code, "zh": a.zh, "en": a.en} for a in ACCESSES],
             "kinds": [{"name": k.name, "en": k.en} for k in KINDS],
             "streets": [
                 {"name": s.name, "en": s.en, "code": s.code, "division": s.division}

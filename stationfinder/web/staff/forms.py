@@ -29,7 +29,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from stationfinder.accounts.roles import ROLES
-from stationfinder.core.vocabulary import AMENITIES, KINDS, STREETS
+from stationfinder.core.vocabulary import ACCESSES, AMENITIES, KINDS, STREETS
 from stationfinder.registry import fields
 from stationfinder.registry.fields import FieldType
 
@@ -80,7 +80,19 @@ def declared_validators(name: str, *, optional: bool = False) -> list[Any]:
         chain.append(Optional())
     if spec.max_length is not None:
         chain.append(Length(max=spec.max_length))
+    if spec.type is FieldType.INTEGER and (spec.minimum is not None or spec.maximum is not None):
+        chain.append(NumberRange(min=spec.minimum, max=spec.maximum))
     return chain
+
+
+def yes_no_unknown(value: Any) -> bool | None:
+    """A yes/no/unknown select's value: True, False, or None for "unknown" (left blank).
+    Also what it is given back (a stored True/False/None), so the choice shows selected."""
+    if value is True or value in ("yes", "true", "1"):
+        return True
+    if value is False or value in ("no", "false", "0"):
+        return False
+    return None
 
 
 def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
@@ -148,6 +160,36 @@ class StationForm(FlaskForm):
         ),
     )
     phone = StringField(declared_label("phone"), validators=declared_validators("phone"))
+    # Left out of a post (a script's or an older page's), like a text box left out: unknown.
+    access = SelectField(
+        declared_label("access"),
+        default="",
+        choices=options(
+            [
+                ("", lazy_gettext("unknown")),
+                *((a.code, VocabularyLabel(a.zh, a.en)) for a in ACCESSES),
+            ]
+        ),
+    )
+    access_note = StringField(
+        declared_label("access_note"),
+        validators=declared_validators("access_note"),
+        description=lazy_gettext("Short and public, e.g. sign in at the gatehouse"),
+    )
+    seats = IntegerField(declared_label("seats"), validators=declared_validators("seats"))
+    step_free = SelectField(
+        declared_label("step_free"),
+        choices=options(
+            [
+                ("", lazy_gettext("unknown")),
+                ("yes", lazy_gettext("yes")),
+                ("no", lazy_gettext("no")),
+            ]
+        ),
+        coerce=yes_no_unknown,
+        validators=declared_validators("step_free"),
+        description=lazy_gettext("No step, or a ramp: for e-bikes and wheelchairs"),
+    )
     photo = FileField(lazy_gettext("Photo of the front (JPEG/PNG/WebP)"))
     reason = StringField(lazy_pgettext("edit", "Reason"), validators=[Optional(), Length(max=500)])
 

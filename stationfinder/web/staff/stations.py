@@ -137,6 +137,7 @@ def _form_values(form: StationForm) -> dict[str, Any]:
 
     A blank box is None where the declaration lets the field be empty (nullable), or
     where it is a choice left unmade (the subdistrict then follows the point); "" else.
+    A count or a yes/no keeps 0 and False; blank is None (unknown).
     """
     try:
         typed = Point(float(form.lon.data), float(form.lat.data), CRS(form.crs.data))
@@ -150,6 +151,8 @@ def _form_values(form: StationForm) -> dict[str, Any]:
             values[spec.name] = getattr(point, spec.name)
         elif spec.type is FieldType.CODES:
             values[spec.name] = list(data or [])
+        elif spec.type in (FieldType.INTEGER, FieldType.BOOLEAN):
+            values[spec.name] = data  # 0 seats and "no" are answers, not blanks
         else:
             values[spec.name] = data or (None if spec.nullable or spec.choices else "")
     return values
