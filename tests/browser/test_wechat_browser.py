@@ -88,3 +88,22 @@ def test_outside_wechat_the_cards_offer_no_copy_control(
     expect(card).to_be_visible()
     expect(card.locator(".nav-apps a")).to_have_count(4)
     expect(card.get_by_test_id("wechat-nav")).to_have_count(0)
+
+
+def test_without_the_clipboard_api_the_address_is_copied_the_old_way(
+    open_context: Callable[..., Any], live_server: Any
+) -> None:
+    """Older WeChat builds have no navigator.clipboard: select-and-copy still works."""
+    station = _a_station(live_server)
+    context = _wechat(open_context)
+    context.add_init_script(
+        "Object.defineProperty(Navigator.prototype, 'clipboard', {get: () => undefined});"
+    )
+    page = context.new_page()
+    page.goto(f"{live_server.url}/stations/{station.id}")
+    assert page.evaluate("navigator.clipboard === undefined")
+    page.get_by_test_id("navigate").click()
+    page.get_by_test_id("copy-address").click()
+    expect(page.get_by_test_id("copy-done")).not_to_be_empty()
+    copied = page.evaluate("window.getSelection().toString() || document.activeElement.value")
+    assert copied == f"{station.name} {station.address}"
