@@ -82,6 +82,17 @@
   function kindLabel(kind) { return (cfg.kinds && cfg.kinds[kind]) || kind; }
   function stationUrl(id) { return cfg.urls.station.replace("_ID_", encodeURIComponent(id)); }
 
+  /* How to get in, one line, as couriers/present.py's access_text words it. */
+  function accessText(p) {
+    var parts = [];
+    if (p.open_24h) parts.push(t.open_24h);
+    var how = (cfg.access && cfg.access[p.access]) || "", note = (p.access_note || "").trim();
+    if (how || note) parts.push(how && note ? fmt(t.access_note, {how: how, note: note}) : how || note);
+    if (p.step_free === true || p.step_free === false) parts.push(p.step_free ? t.step_free : t.steps);
+    if (p.seats !== null && p.seats !== undefined) parts.push(fmt(t.seats, {n: p.seats}));
+    return parts.join(" · ");
+  }
+
   function card(feature) {
     var p = feature.properties;
     var li = el("li", "card");
@@ -146,6 +157,12 @@
         am.appendChild(item);
       });
       li.appendChild(am);
+    }
+    var access = accessText(p);
+    if (access) {
+      var line = el("p", "card-access", "🚪 " + access);
+      line.setAttribute("data-testid", "access");
+      li.appendChild(line);
     }
     var nav = p.navigation || {};
     var apps = ["amap", "baidu", "tencent", "apple"].filter(function (app) { return nav[app]; });

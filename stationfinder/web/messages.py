@@ -20,6 +20,12 @@ HTML_LANG = {"zh": "zh-CN", "en": "en"}
 
 # key (what app.js and present.py look up) -> msgid
 SCRIPT_TEXT: dict[str, str] = {
+    # How to get in (couriers/present.access_text and app.js's accessText).
+    "access_note": N_("%(how)s (%(note)s)"),
+    "open_24h": N_("open 24 hours"),
+    "seats": N_("seats: %(n)s"),
+    "step_free": N_("step-free"),
+    "steps": N_("steps at the door"),
     "age_days": N_("%(n)s days ago"),
     "age_hours": N_("%(n)s h ago"),
     "age_minutes": N_("%(n)s min ago"),
@@ -54,7 +60,9 @@ SCRIPT_TEXT: dict[str, str] = {
     "tomorrow": N_("tomorrow"),
     "walk": N_("%(n)s min walk"),
     "you_are_here": N_("You are here"),
-    "map_unavailable": N_("The map cannot load here (weak signal or blocked). The list works as usual."),
+    "map_unavailable": N_(
+        "The map cannot load here (weak signal or blocked). The list works as usual."
+    ),
     "amap": N_("Amap"),
     "baidu": N_("Baidu Maps"),
     "tencent": N_("Tencent Maps"),

@@ -1,5 +1,6 @@
 """How a station reads on a card: distance, minutes on foot and by e-bike, open or closed,
-amenities (one staff marked out of service struck through, with its note).
+amenities (one staff marked out of service struck through, with its note), and how to get
+in (24 hours, the way in and its note, a step at the door, seats).
 
 The page's script formats the same things the same way (static/app.js); a browser test
 compares the two. Flask-free.
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from stationfinder.core.vocabulary import AMENITY_BY_CODE, KINDS
+from stationfinder.core.vocabulary import ACCESS_BY_CODE, AMENITY_BY_CODE, KINDS
 
 NAV_APPS = ("amap", "baidu", "tencent", "apple")
 # The chips on the courier page: what couriers ask for most, in the order they ask.
@@ -114,6 +115,25 @@ def amenity_icons(codes: Sequence[str]) -> str:
     return " ".join(AMENITY_BY_CODE[c].icon for c in codes if c in AMENITY_BY_CODE)
 
 
+def access_text(props: Mapping[str, Any], lang: str, t: Mapping[str, str]) -> str:
+    """One line on how to get in, from a feature's properties: "24小时 · 按铃（门卫处登记）
+    · 无台阶 · 座位：12"; empty when nothing is recorded. Only what staff recorded is said
+    (an unknown step or seat count is left out, never guessed)."""
+    parts = []
+    if props.get("open_24h"):
+        parts.append(t["open_24h"])
+    entry = ACCESS_BY_CODE.get(props.get("access") or "")
+    how = (entry.en if lang == "en" else entry.zh) if entry else ""
+    note = (props.get("access_note") or "").strip()
+    if how or note:
+        parts.append(t["access_note"].format(how=how, note=note) if how and note else how or note)
+    if props.get("step_free") is not None:
+        parts.append(t["step_free" if props["step_free"] else "steps"])
+    if props.get("seats") is not None:
+        parts.append(t["seats"].format(n=props["seats"]))
+    return " · ".join(parts)
+
+
 @dataclass(frozen=True, slots=True)
 class NavLink:
     app: str
@@ -153,6 +173,7 @@ class Card:
     amenities: list[AmenityItem]
     navigation: list[NavLink]
     copy_text: str = ""  # name + address, for the copy-address control in WeChat
+    access: str = ""  # how to get in, one line (access_text)
 
 
 _KIND_EN = {k.name: k.en for k in KINDS}
@@ -179,4 +200,5 @@ def card(feature: Mapping[str, Any], now: datetime, lang: str, t: Mapping[str, s
         ),
         navigation=nav_links(props.get("navigation") or {}, t),
         copy_text=copy_text(props["name"], props.get("address")),
+        access=access_text(props, lang, t),
     )

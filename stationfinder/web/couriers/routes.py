@@ -15,6 +15,7 @@ from stationfinder.core import hours
 from stationfinder.core.clock import SHANGHAI
 from stationfinder.core.text import natural_key
 from stationfinder.core.vocabulary import (
+    ACCESSES,
     AMENITIES,
     AMENITY_CODES,
     KIND_NAMES,
@@ -39,6 +40,7 @@ from stationfinder.web.couriers.places import search_places, suggest_places
 from stationfinder.web.couriers.places import streets as street_places
 from stationfinder.web.couriers.present import (
     CHIP_AMENITIES,
+    access_text,
     amenity_icons,
     amenity_items,
     card,
@@ -101,6 +103,7 @@ def _page_config(lang: str) -> dict[str, Any]:
         "amenities": {
             a.code: {"icon": a.icon, "label": a.en if lang == "en" else a.zh} for a in AMENITIES
         },
+        "access": {a.code: a.en if lang == "en" else a.zh for a in ACCESSES},
         "streets": {
             p.name: {"lon": p.point.lon, "lat": p.point.lat, "label": p.name_en or p.name}
             if lang == "en"
@@ -320,6 +323,7 @@ def station(station_id: str) -> tuple[str, int]:
             amenities=amenity_items(row.amenities or [], lang),
             navigation=nav_links(navigation.navigation_links(row.name, row.lon, row.lat), t),
             copy_text=copy_text(row.name, row.address),
+            access=access_text(feature["properties"], lang, t),
             last_confirmed=_local(row.last_confirmed_at),
             map=maps.render(fmap),
             config=_page_config(lang),
