@@ -63,6 +63,11 @@ def vocabulary_label(kind: str, value: str | None) -> str:
     english = current_lang() == "en"
     if value is None:
         return ""
+    if kind == "access":  # how couriers get in: a code with a name in both languages
+        from stationfinder.core.vocabulary import ACCESS_BY_CODE
+
+        access = ACCESS_BY_CODE.get(value)
+        return (access.en if english else access.zh) if access else value
     if kind == "amenity":
         amenity = AMENITY_BY_CODE.get(value)
         return (amenity.en if english else amenity.zh) if amenity else value

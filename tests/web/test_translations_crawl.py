@@ -222,10 +222,13 @@ START = [
 
 
 def _data(app: Flask) -> set[str]:
-    """Proper names and typed data: the stations' names (both), their addresses and
-    ids, the subdistricts' names (both), the staff account's name, what TYPED says."""
+    """Proper names and typed data: the stations' names (both), addresses, ids and notes
+    on getting in, the subdistricts' names (both), the staff account's name, TYPED."""
     with session_scope(app) as session:
-        rows = session.query(Station.id, Station.name, Station.name_en, Station.address).all()
+        stations = session.query(Station).all()
+        rows = [
+            (s.id, s.name, s.name_en, s.address, getattr(s, "access_note", None)) for s in stations
+        ]
     data = {s.name for s in STREETS} | {s.en for s in STREETS} | set(TYPED) | {"admin"}
     data |= {s.name.removesuffix("街道") for s in STREETS}
     for row in rows:

@@ -46,7 +46,7 @@ def staff_value(value: Any, key: str | None = None) -> str:
         return pgettext("list", ", ").join(_amenity(v) for v in value)
     if isinstance(value, dict):
         return gettext("; ").join(f"{_amenity(k)}: {v}" for k, v in value.items())
-    if key in ("kind", "street"):
+    if key in ("kind", "street", "access"):
         return vocabulary_label(key, str(value))
     return str(value)
 
@@ -151,7 +151,9 @@ def changes() -> tuple[str, int]:
     db = get_session()
     form = ChangeLogForm(formdata=request.args)
     people = editing.people_in_log(db)
-    form.person.choices = options([("", lazy_gettext("all")), *((p, staff_actor(p)) for p in people)])
+    form.person.choices = options(
+        [("", lazy_gettext("all")), *((p, staff_actor(p)) for p in people)]
+    )
     form.validate()
     start, end = _day(form.start.data), _day(form.end.data)
     bad_date = (form.start.data and start is None) or (form.end.data and end is None)
