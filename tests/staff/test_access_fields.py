@@ -154,3 +154,51 @@ def test_the_staff_form_records_how_to_get_in(app: Flask) -> None:
     assert 'value="201"' in refused.text  # what was typed is kept
     with session_scope(app) as session:
         assert session.get_one(Station, "QT-BY-001").seats == 0
+
+
+def _token(app: Flask) -> str:
+    client = staff_client(app, "integration", "union_admin")
+    page = client.get("/staff/tokens").text
+    made = client.post("/staff/tokens", data={"name": "系统", "csrf_token": csrf_from(page)})
+    match = re.search(r'data-testid="new-token">([^<]+)<', made.text)
+    assert match
+    return match.group(1)
+
+
+def test_the_write_api_sets_how_to_get_in_and_never_open_24h(app: Flask) -> None:
+    client = app.test_client()
+    auth = {"Authorization": f"Bearer {_token(app)}"}
+
+    def patch(properties: dict[str, object]) -> object:
+        etag = client.get("/api/v1/stations/QT-BY-001").headers["ETag"]
+        return client.patch(
+            "/api/v1/stations/QT-BY-001",
+            json={"properties": properties, "reason": "进入方式"},
+            headers={**auth, "If-Match": etag},
+        )
+
+    ok = patch({"access": "scan_code", "access_note": "扫码登记", "seats": 200, "step_free": True})
+    assert ok.status_code == 200, ok.get_data(as_text=True)
+    props = client.get("/api/v1/stations/QT-BY-001").get_json()["properties"]
+    assert (props["access"], props["access_note"], props["seats"], props["step_free"]) == (
+        "scan_code",
+        "扫码登记",
+        200,
+        True,
+    )
+    for bad, field in (
+        ({"seats": 201}, "seats"),
+        ({"seats": -1}, "seats"),
+        ({"access": "knock"}, "access"),
+        ({"access": "call_ahead", "phone": None}, "access"),
+        ({"step_free": "yes"}, "step_free"),
+        ({"access_note": "驿" * 61}, "access_note"),
+        ({"open_24h": True}, "open_24h"),  # derived from the hours, never set
+    ):
+        response = patch(bad)
+        assert response.status_code == 400, (bad, response.get_data(as_text=True))
+        error = response.get_json()["error"]
+        assert set(error) == {"code", "message", "field"}
+        assert field in (error["field"] or "") or field in error["message"], (bad, error)
+    props = client.get("/api/v1/stations/QT-BY-001").get_json()["properties"]
+    assert props["seats"] == 200 and props["access"] == "scan_code"
