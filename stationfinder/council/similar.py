@@ -20,7 +20,9 @@ from stationfinder.council.issues import DESCRIPTION_MAX, OPEN_STATUSES, TITLE_M
 from stationfinder.geo.point import Point
 from stationfinder.models import CouncilIssue
 
-SIMILAR_RADIUS_M = 2000.0
+# "Nearby" is a short ride: about a kilometre, the span of one station's streets. Issues
+# farther away are offered only for their words, and show their true distance.
+SIMILAR_RADIUS_M = 1000.0
 SIMILAR_MIN_OVERLAP = 0.3
 SIMILAR_LIMIT = 5
 

@@ -3,6 +3,7 @@ page's language, template helpers."""
 
 from __future__ import annotations
 
+import math
 import time
 from typing import Any
 
@@ -178,8 +179,22 @@ def _context() -> dict[str, Any]:
         "work_order": council.work_order_number,
         "mask_phone": mask_phone,
         "local_time": local_time,
+        "distance_label": distance_label,
         "nl2br": nl2br,
     }
+
+
+def distance_label(metres: float) -> str:
+    """How far a similar issue is, worded like the courier pages: metres to the nearest
+    ten below a kilometre, kilometres to one decimal from there; under ten metres it is
+    "right nearby" (never "about 0 m")."""
+    if metres < 10:
+        return gettext("right nearby")
+    tens = math.floor(metres / 10 + 0.5) * 10
+    if tens < 1000:
+        return gettext("about %(n)s m", n=tens)
+    tenths = math.floor(metres / 100 + 0.5)
+    return gettext("about %(n)s km", n=f"{tenths // 10}.{tenths % 10}")
 
 
 def local_time(moment: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
