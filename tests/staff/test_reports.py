@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 
 import pytest
 from flask import Flask
@@ -180,6 +181,20 @@ def test_what_couriers_typed_is_escaped_in_the_inbox(site: Flask) -> None:
     page = staff.get("/staff/reports").text
     assert "<script>alert(1)" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+def test_the_inbox_shows_beijing_time_like_the_council(site: Flask) -> None:
+    """A report sent at 23:30 UTC on 1 March reads 07:30 on 2 March: the council's
+    clock, never UTC."""
+    station = _station_with(site, "下沙街道", "rest")
+    assert _report(site.test_client(), station.id, "wrong_place")[0] == 200
+    with session_scope(site) as session:
+        report = session.get(ProblemReport, _new_report_ids(site)[-1])
+        assert report is not None
+        report.created_at = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
+    page = staff_client(site, "admin", "union_admin").get("/staff/reports").text
+    assert "2026-03-02 07:30" in page
+    assert "2026-03-01 23:30" not in page and "UTC" not in page
 
 
 def _jpeg_with_gps() -> bytes:
