@@ -14,7 +14,10 @@ What it does, on 127.0.0.1 only:
    connections for 20 s against the nearest endpoint (a Lua script picks a random point
    where the stations are and a random filter per request) and against the bare JSON
    endpoint (`/bench/bare`, STATIONFINDER_BENCH_ENDPOINTS=true): requests/s, p50, p99 and
-   the ratio. Requests carry a phone browser's Accept-Encoding.
+   the ratio (`--rounds N`: N nearest/bare pairs, a ratio each). Requests carry a phone
+   browser's Accept-Encoding. Then the open loop: locust (bench/open_loop_locust.py, in
+   a virtual environment of its own) offers nearest a fixed rate, half of what bare
+   served, and the nearest p99 at that rate is the latency figure.
 4. Start-up: the time from launching gunicorn, and from killing a worker, to the first
    200 on /readyz from a (new) worker (readyz builds the index), on the 158 sample
    stations and on 400,000 stations in PostgreSQL (`stationfinder_bench_400k`);
