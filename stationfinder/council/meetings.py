@@ -2,7 +2,12 @@
 follow-up, and the record printed on A4 or put in a calendar.
 
 Putting an issue on an agenda moves it to on_agenda; a decision on an agenda item moves
-its issues to discussed and shows publicly on each issue's page. No Flask here; callers
+its issues to discussed and shows publicly on each issue's page.
+
+A meeting counts as held once its start time has passed, or earlier when staff mark it
+held themselves (a meeting brought forward). Recording a decision does not hold a
+meeting: secretaries draft decisions before the day, and a board that read 已召开 a
+week early told couriers something that had not happened. No Flask here; callers
 own the transaction.
 """
 
@@ -263,7 +268,6 @@ def record_decision(
     )
     session.add(decision)
     session.flush()
-    meeting.status = HELD
     for issue in item_issues(session, item.id):
         to = DISCUSSED if issue.status in (NEW, ACCEPTED, ON_AGENDA) else None
         add_event(
@@ -344,6 +348,19 @@ def issue_meetings(session: Session, issue_id: int) -> list[IssueDecision]:
         )
         found.extend(IssueDecision(meeting, item, d) for d in decisions or [None])
     return found
+
+
+def is_held(meeting: Meeting, now: datetime | None = None) -> bool:
+    """Held when staff said so, or once the start time has passed."""
+    return meeting.status == HELD or meeting.starts_at <= (now or utcnow())
+
+
+def mark_held(session: Session, meeting_id: int) -> Meeting:
+    """Staff say the meeting has taken place (say, brought forward before its date)."""
+    meeting = get_meeting(session, meeting_id)
+    meeting.status = HELD
+    session.flush()
+    return meeting
 
 
 def meeting_end(meeting: Meeting) -> datetime:

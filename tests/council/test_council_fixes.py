@@ -1,14 +1,18 @@
 """Council defects a courier tripped over (issue 13), each held by a test: how far a
-similar issue is, and what counts as nearby."""
+similar issue is and what counts as nearby; a meeting is held only once its start time
+has passed or staff say so."""
 
 from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
 from staff_login import csrf_from
+
+from stationfinder.core.clock import local_now
 
 KEY_A = "a7" * 32
 KEY_B = "b8" * 32
@@ -78,3 +82,60 @@ def test_same_category_one_and_a_half_km_away_is_not_nearby(
     other = council_app.test_client()
     page = post_issue(other, KEY_B, confirmed="", title="午饭没地方吃", description="食堂关了")
     assert page.status_code == 302, "a 1.5 km-away issue was offered as nearby"
+
+
+def _meeting_with_a_decision(courier: FlaskClient, secretary: FlaskClient, starts: str) -> str:
+    """A meeting starting at `starts` (Beijing time) with a decision recorded; its URL."""
+    response = post_issue(courier, KEY_A)
+    issue_id = response.headers["Location"].split("?")[0].rsplit("-", 1)[1]
+    token = csrf_from(secretary.get("/staff/council/meetings").text)
+    created = secretary.post(
+        "/staff/council/meetings",
+        data={
+            "csrf_token": token,
+            "title": "下月议事会",
+            "starts_at": starts,
+            "street": "白杨街道",
+            "place": "白杨街道党群服务中心",
+        },
+    )
+    url = created.headers["Location"]
+    secretary.post(f"{url}/agenda", data={"csrf_token": token, "issue_id": str(int(issue_id))})
+    item = re.search(r'name="item_id" value="(\d+)"', secretary.get(url).text)
+    assert item
+    decided = secretary.post(
+        f"{url}/decisions",
+        data={"csrf_token": token, "item_id": item.group(1), "text": "增设遮雨棚", "owner": "街道"},
+    )
+    assert decided.status_code == 302
+    return url
+
+
+def _held_shown(page: str) -> str:
+    line = re.search(r'data-testid="meeting-title">.*?</h1>\s*<p>(.*?)</p>', page, flags=re.S)
+    assert line
+    return line.group(1)
+
+
+def test_a_decision_recorded_before_the_date_does_not_hold_the_meeting(
+    courier: FlaskClient, secretary: FlaskClient
+) -> None:
+    next_week = (local_now() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+    url = _meeting_with_a_decision(courier, secretary, next_week)
+    shown = _held_shown(secretary.get(url).text)
+    assert "计划中" in shown and "已召开" not in shown
+    listed = secretary.get("/staff/council/meetings").text
+    assert "已召开" not in listed
+    # Staff say it took place (brought forward): now it is held.
+    token = csrf_from(secretary.get(url).text)
+    assert secretary.post(f"{url}/held", data={"csrf_token": token}).status_code == 302
+    assert "已召开" in _held_shown(secretary.get(url).text)
+
+
+def test_a_meeting_whose_start_has_passed_is_held(
+    courier: FlaskClient, secretary: FlaskClient
+) -> None:
+    an_hour_ago = (local_now() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    url = _meeting_with_a_decision(courier, secretary, an_hour_ago)
+    page = secretary.get(url).text
+    assert "已召开" in _held_shown(page) and 'data-testid="mark-held"' not in page

@@ -21,6 +21,7 @@ from stationfinder.core.privacy import (
 from stationfinder.core.text import N_
 from stationfinder.core.vocabulary import STREET_BY_NAME, STREET_NAMES
 from stationfinder.council import issues as council
+from stationfinder.council import meetings as council_meetings
 from stationfinder.council.issues import CATEGORY_BY_CODE, CouncilError
 from stationfinder.registry import photos
 from stationfinder.web import device_keys
@@ -180,6 +181,7 @@ def _context() -> dict[str, Any]:
         "mask_phone": mask_phone,
         "local_time": local_time,
         "distance_label": distance_label,
+        "meeting_held": council_meetings.is_held,
         "nl2br": nl2br,
     }
 

@@ -76,7 +76,9 @@ def staff_issue(issue_id: int, problem: str | None = None, status: int = 200) ->
         overdue=council_triage.overdue(issue, deadlines()),
         candidates=[c for c in council_triage.search_issues(session, query) if c.id != issue.id],
         query=query,
-        upcoming=[m for m in council_meetings.meetings(session, 20) if m.status == "planned"],
+        upcoming=[
+            m for m in council_meetings.meetings(session, 20) if not council_meetings.is_held(m)
+        ],
         problem=problem,
         participation=council_triage.participation(session, issue),
     )

@@ -157,6 +157,10 @@ def _follow_up(session: Session, meeting_id: int, form: MultiDict[str, str]) -> 
     )
 
 
+def _held(session: Session, meeting_id: int, form: MultiDict[str, str]) -> None:
+    council_meetings.mark_held(session, meeting_id)
+
+
 _STEPS = {
     "agenda": _agenda,
     "move": _move,
@@ -164,6 +168,7 @@ _STEPS = {
     "minutes": _minutes,
     "decisions": _decision,
     "follow-up": _follow_up,
+    "held": _held,
 }
 
 
