@@ -139,3 +139,52 @@ def test_a_meeting_whose_start_has_passed_is_held(
     url = _meeting_with_a_decision(courier, secretary, an_hour_ago)
     page = secretary.get(url).text
     assert "已召开" in _held_shown(page) and 'data-testid="mark-held"' not in page
+
+
+RAW_CODES = re.compile(
+    r"\b(courier|street_office|delivery_firm|city_management|union|in_progress|open|done|"
+    r"dropped|on_agenda|discussed|resolved|accepted|new)\b"
+)
+
+
+def _story(page: str) -> str:
+    found = re.findall(r"<ol[^>]*>(.*?)</ol>", page, flags=re.S)
+    assert found
+    return html.unescape(re.sub(r"<[^>]+>", " ", found[-1]))
+
+
+def test_the_story_log_names_bodies_steps_and_actors_in_words_not_codes(
+    courier: FlaskClient, secretary: FlaskClient
+) -> None:
+    url = _meeting_with_a_decision(courier, secretary, "2026-11-28T14:00")
+    decision = re.search(r'name="decision_id" value="(\d+)"', secretary.get(url).text)
+    assert decision
+    token = csrf_from(secretary.get(url).text)
+    followed = secretary.post(
+        f"{url}/follow-up",
+        data={
+            "csrf_token": token,
+            "decision_id": decision.group(1),
+            "follow_up": "in_progress",
+            "note": "材料已采购",
+        },
+    )
+    assert followed.status_code == 302
+    staff_page = secretary.get("/staff/council/issues/1").text
+    token = csrf_from(staff_page)
+    assigned = secretary.post(
+        "/staff/council/issues/1/assign",
+        data={"csrf_token": token, "responsible": "street_office"},
+    )
+    assert assigned.status_code == 302
+    staff_story = _story(secretary.get("/staff/council/issues/1").text)
+    assert "小哥" in staff_story and "街道办" in staff_story and "进行中" in staff_story
+    assert not RAW_CODES.search(staff_story), staff_story
+    number = re.search(r"YS-\d{8}-\d+", staff_page)
+    assert number
+    public = courier.get(f"/council/issues/{number.group(0)}").text
+    public_story = html.unescape(
+        re.sub(r"<[^>]+>", " ", re.search(r'data-testid="story">(.*?)</ol>', public, re.S).group(1))
+    )
+    assert "进行中" in public_story and "材料已采购" in public_story
+    assert not RAW_CODES.search(public_story), public_story

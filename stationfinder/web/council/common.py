@@ -181,6 +181,7 @@ def _context() -> dict[str, Any]:
         "mask_phone": mask_phone,
         "local_time": local_time,
         "distance_label": distance_label,
+        "event_body": event_body,
         "meeting_held": council_meetings.is_held,
         "nl2br": nl2br,
     }
@@ -197,6 +198,22 @@ def distance_label(metres: float) -> str:
         return gettext("about %(n)s m", n=tens)
     tenths = math.floor(metres / 100 + 0.5)
     return gettext("about %(n)s km", n=f"{tenths // 10}.{tenths % 10}")
+
+
+def event_body(kind: str, body: str | None) -> str:
+    """What an event in an issue's story says, in words: a responsible body by its name,
+    a decision's progress by its label and note. The stored body keeps the codes (the
+    follow-up as "code: note"), so older events read the same."""
+    body = body or ""
+    words = messages.labels()
+    if kind == "assigned":
+        return words["responsible"].get(body, body)
+    if kind == "follow_up":
+        code, _sep, note = body.partition(": ")
+        if code in words["follow_up"]:
+            label = words["follow_up"][code]
+            return f"{label}{gettext(': ')}{note}" if note else label
+    return body
 
 
 def local_time(moment: Any, fmt: str = "%Y-%m-%d %H:%M") -> str:
