@@ -453,6 +453,9 @@ def rate_outcome(
     if rating == "unsatisfied":
         add_event(session, issue, "reopened", COURIER, body, to_status=NEW)
         issue.resolved_at = None
+        # The old resolution is history now (its status event keeps it in the story);
+        # shown as current it would tell the courier the matter was settled.
+        issue.public_reason = None
     else:
         add_event(session, issue, "rated", COURIER, body)
     session.flush()

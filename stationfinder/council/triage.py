@@ -140,8 +140,9 @@ def change_status(
     if to in CLOSED_STATUSES:
         issue.public_reason = body
         issue.resolved_at = now
-    elif issue.status in CLOSED_STATUSES:
+    elif issue.status in CLOSED_STATUSES:  # reopened: the old reason stays in the story only
         issue.resolved_at = None
+        issue.public_reason = None
     add_event(session, issue, "status", actor, body, to_status=to, now=now)
     session.flush()
     return issue

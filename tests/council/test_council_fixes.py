@@ -188,3 +188,41 @@ def test_the_story_log_names_bodies_steps_and_actors_in_words_not_codes(
     )
     assert "进行中" in public_story and "材料已采购" in public_story
     assert not RAW_CODES.search(public_story), public_story
+
+
+def test_unsatisfied_reopens_without_showing_the_old_resolution_as_current(
+    courier: FlaskClient, secretary: FlaskClient
+) -> None:
+    response = post_issue(courier, KEY_A, title="驿站门口没有遮雨棚", description="下雨没处躲")
+    number = re.search(r"YS-\d{8}-\d+", response.headers["Location"])
+    assert number
+    resolution = "遮雨棚已于11月20日完成安装"
+    token = csrf_from(secretary.get("/staff/council/issues/1").text)
+    resolved = secretary.post(
+        "/staff/council/issues/1/status",
+        data={"csrf_token": token, "to": "resolved", "reason": resolution},
+    )
+    assert resolved.status_code == 302
+    issue_url = f"/council/issues/{number.group(0)}"
+    assert resolution in courier.get("/council/mine").text  # the resolution, while resolved
+    token = csrf_from(courier.get(issue_url).text)
+    rated = courier.post(
+        f"{issue_url}/rate",
+        data={"csrf_token": token, "device_key": KEY_A, "rating": "unsatisfied", "comment": "漏雨"},
+    )
+    assert rated.status_code in (302, 303)
+    page = courier.get(issue_url).text
+    assert 'data-testid="public-reason"' not in page
+    assert "待受理说明" not in page
+    mine = courier.get("/council/mine").text
+    assert resolution not in mine
+    # The story still tells what happened: resolved with that note, then reopened.
+    assert resolution in _story(page)
+    # Resolved again: the new resolution is what shows.
+    token = csrf_from(secretary.get("/staff/council/issues/1").text)
+    for to, reason in (("accepted", ""), ("resolved", "已加装挡雨板")):
+        done = secretary.post(
+            "/staff/council/issues/1/status", data={"csrf_token": token, "to": to, "reason": reason}
+        )
+        assert done.status_code == 302
+    assert "已加装挡雨板" in courier.get("/council/mine").text
