@@ -11,10 +11,10 @@ import math
 import re
 import unicodedata
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
@@ -122,6 +122,7 @@ class FieldError(Exception):
 
 
 _FieldError = FieldError  # the name registry.editing imports
+_T = TypeVar("_T")
 
 
 def _clean_text(value: Any, spec: StationField, *, required: bool | None = None) -> str | None:
@@ -179,17 +180,15 @@ def _amenities(value: Any) -> tuple[str, ...]:
         value = [part for part in re.split(r"[;,，、；|\s]+", value) if part]
     if not isinstance(value, list | tuple):
         raise FieldError("amenities", "not_a_list", N_("must be a list of amenity codes"))
-    codes = set()
-    for code in value:
-        if not isinstance(code, str) or code not in allowed:
-            raise FieldError(
-                "amenities",
-                "unknown_amenity",
-                N_("unknown amenity code %(value)s"),
-                value=repr(code),
-            )
-        codes.add(code)
-    return tuple(c for c in allowed if c in codes)
+    unknown = [code for code in value if not isinstance(code, str) or code not in allowed]
+    if unknown:  # every one of them, so one correction fixes the cell
+        raise FieldError(
+            "amenities",
+            "unknown_amenity",
+            N_("unknown amenity code %(value)s"),
+            value=", ".join(repr(code) for code in dict.fromkeys(unknown)),
+        )
+    return tuple(c for c in allowed if c in set(value))
 
 
 def _access(value: Any) -> str | None:
@@ -251,19 +250,102 @@ def _flag(value: Any, spec: StationField) -> bool | None:
 
 def validate_station(raw: Mapping[str, Any], areas: Areas) -> StationData:
     """Check one station's values against the declaration (registry.fields); raise
-    FieldError for the first bad one."""
-    station_id = raw.get("id")
-    if not isinstance(station_id, str) or not ID_PATTERN.match(station_id):
+    FieldError for the first bad one (station_problems names them all)."""
+    station, problems = station_problems(raw, areas)
+    if problems:
+        raise problems[0]
+    assert station is not None
+    return station
+
+
+def station_problems(
+    raw: Mapping[str, Any], areas: Areas
+) -> tuple[StationData | None, list[FieldError]]:
+    """Every bad value of one station, in field order, or the clean station.
+
+    Each field is checked on its own, so staff fixing a spreadsheet see all of a row's
+    mistakes in one preview instead of one per upload; a check that needs another
+    field (the subdistrict a point lies in, a phone for call-ahead) is left out when
+    that field is itself refused, rather than reporting a consequence as a second fault.
+    """
+    problems: list[FieldError] = []
+
+    def attempt(check: Callable[[], _T]) -> _T | None:
+        try:
+            return check()
+        except FieldError as exc:
+            problems.append(exc)
+            return None
+
+    station_id = attempt(lambda: _station_id(raw.get("id")))
+    lon = attempt(lambda: _coordinate(raw.get("lon"), _F["lon"]))
+    lat = attempt(lambda: _coordinate(raw.get("lat"), _F["lat"]))
+    located = None
+    if lon is not None and lat is not None:
+        located = attempt(lambda: _located(lon, lat, areas))
+    street = attempt(lambda: _street(raw.get("street"), located, lon, lat))
+    kind = attempt(lambda: _kind(raw.get("kind")))
+    opening = attempt(lambda: _opening_hours(raw.get("opening_hours")))
+    phone_problems = len(problems)
+    phone = attempt(lambda: _phone(raw.get("phone")))
+    phone_refused = len(problems) > phone_problems
+    access = attempt(lambda: _access(raw.get("access")))
+    if access == "call_ahead" and phone is None and not phone_refused:
+        # A courier told to phone ahead, with no number to ring, is left at the door.
+        problems.append(
+            FieldError(
+                "access", "call_ahead_without_phone", N_("phoning ahead needs the station's phone")
+            )
+        )
+    amenities = attempt(lambda: _amenities(raw.get("amenities")))
+    texts = {
+        name: attempt(lambda name=name: _clean_text(raw.get(name), _F[name]))
+        for name in ("name", "name_en", "address", "access_note", "retired_reason")
+    }
+    seats = attempt(lambda: _count(raw.get("seats"), _F["seats"]))
+    step_free = attempt(lambda: _flag(raw.get("step_free"), _F["step_free"]))
+    active = raw.get("active", True)
+    if not isinstance(active, bool):
+        problems.append(FieldError("active", "not_boolean", N_("must be true or false")))
+    if problems:
+        return None, problems
+    assert station_id is not None and lon is not None and lat is not None and kind is not None
+    return StationData(
+        id=station_id,
+        name=texts["name"] or "",
+        name_en=texts["name_en"],
+        kind=kind,
+        street=street or "",
+        address=texts["address"] or "",
+        lon=lon,
+        lat=lat,
+        amenities=amenities or (),
+        opening_hours=opening,
+        phone=phone,
+        access=access,
+        access_note=texts["access_note"],
+        seats=seats,
+        step_free=step_free,
+        active=active,
+        retired_reason=texts["retired_reason"],
+    ), []
+
+
+def _station_id(value: Any) -> str:
+    if not isinstance(value, str) or not ID_PATTERN.match(value):
         raise FieldError(
             "id",
             "invalid_id",
             N_("%(value)s is not a station id like QT-BY-001"),
-            value=repr(station_id),
+            value=repr(value),
         )
     # The pattern alone admits 35 characters; the column holds the declared length.
-    _clean_text(station_id, _F["id"])
-    lon = _coordinate(raw.get("lon"), _F["lon"])
-    lat = _coordinate(raw.get("lat"), _F["lat"])
+    _clean_text(value, _F["id"])
+    return value
+
+
+def _located(lon: float, lat: float, areas: Areas) -> str | None:
+    """The subdistrict a point lies in; refused outside the district."""
     point = Point(lon, lat)
     if not areas.in_district(point):
         raise FieldError(
@@ -273,15 +355,20 @@ def validate_station(raw: Mapping[str, Any], areas: Areas) -> StationData:
             lon=lon,
             lat=lat,
         )
-    located = areas.street_at(point)
-    street = _clean_text(raw.get("street"), _F["street"])
+    return areas.street_at(point)
+
+
+def _street(value: Any, located: str | None, lon: float | None, lat: float | None) -> str | None:
+    """The subdistrict given, or the one the point lies in; a given one must be known
+    and, when the point is known, agree with it."""
+    street = _clean_text(value, _F["street"])
     if street is None:
-        street = located
-    elif street not in (_F["street"].choices or ()):
+        return located
+    if street not in (_F["street"].choices or ()):
         raise FieldError(
             "street", "unknown_street", N_("unknown subdistrict %(value)s"), value=repr(street)
         )
-    elif street != located:
+    if located is not None and street != located:
         raise FieldError(
             "street",
             "street_mismatch",
@@ -291,8 +378,12 @@ def validate_station(raw: Mapping[str, Any], areas: Areas) -> StationData:
             located=located,
             street=street,
         )
+    return street
+
+
+def _kind(value: Any) -> str:
     kinds = _F["kind"].choices or ()
-    kind = _clean_text(raw.get("kind"), _F["kind"])
+    kind = _clean_text(value, _F["kind"])
     if kind not in kinds:
         raise FieldError(
             "kind",
@@ -301,42 +392,24 @@ def validate_station(raw: Mapping[str, Any], areas: Areas) -> StationData:
             value=repr(kind),
             choices=", ".join(kinds),
         )
-    opening = _clean_text(raw.get("opening_hours"), _F["opening_hours"])
+    assert kind is not None
+    return kind
+
+
+def _opening_hours(value: Any) -> str | None:
+    opening = _clean_text(value, _F["opening_hours"])
     if opening is not None and (problem := hours.validate(opening)) is not None:
         raise FieldError("opening_hours", "invalid_opening_hours", "%(problem)s", problem=problem)
-    phone = _clean_text(raw.get("phone"), _F["phone"])
+    return opening
+
+
+def _phone(value: Any) -> str | None:
+    phone = _clean_text(value, _F["phone"])
     if phone is not None and not PHONE_PATTERN.match(phone):
         raise FieldError(
             "phone", "invalid_phone", N_("%(value)s is not a phone number"), value=repr(phone)
         )
-    access = _access(raw.get("access"))
-    if access == "call_ahead" and phone is None:
-        # A courier told to phone ahead, with no number to ring, is left at the door.
-        raise FieldError(
-            "access", "call_ahead_without_phone", N_("phoning ahead needs the station's phone")
-        )
-    active = raw.get("active", True)
-    if not isinstance(active, bool):
-        raise FieldError("active", "not_boolean", N_("must be true or false"))
-    return StationData(
-        id=station_id,
-        name=_clean_text(raw.get("name"), _F["name"]) or "",
-        name_en=_clean_text(raw.get("name_en"), _F["name_en"]),
-        kind=kind,
-        street=street or "",
-        address=_clean_text(raw.get("address"), _F["address"]) or "",
-        lon=lon,
-        lat=lat,
-        amenities=_amenities(raw.get("amenities")),
-        opening_hours=opening,
-        phone=phone,
-        access=access,
-        access_note=_clean_text(raw.get("access_note"), _F["access_note"]),
-        seats=_count(raw.get("seats"), _F["seats"]),
-        step_free=_flag(raw.get("step_free"), _F["step_free"]),
-        active=active,
-        retired_reason=_clean_text(raw.get("retired_reason"), _F["retired_reason"]),
-    )
+    return phone
 
 
 # --- reading files ----------------------------------------------------------------
@@ -395,15 +468,16 @@ def validate_rows(
         label = f"feature {number}"
         if isinstance(row.get("id"), str):
             label += f" ({row['id']})"
+        refused = []
         if "_geometry_error" in row:
-            problems.append(Problem(label, "geometry", row["_geometry_error"]))
-            continue
-        try:
-            station = validate_station(row, areas)
-        except FieldError as exc:
-            problems.append(
-                Problem(label, exc.field, exc.message, exc.code, exc.template, exc.params)
-            )
+            refused.append(Problem(label, "geometry", row["_geometry_error"]))
+        station, errors = station_problems(row, areas)
+        refused.extend(
+            Problem(label, exc.field, exc.message, exc.code, exc.template, exc.params)
+            for exc in errors
+        )
+        if refused or station is None:
+            problems.extend(refused)
             continue
         if station.id in seen:
             problems.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import re
@@ -345,3 +346,38 @@ def test_import_messages_in_chinese(app: Flask) -> None:
     assert status == 422 and "QT-XS-901" in page
     assert "不在本区范围内" in page  # "point (…) lies outside the district", in Chinese
     assert "feature" not in page and "outside" not in page
+
+
+def test_every_problem_of_every_row_is_reported_in_one_preview(
+    app: Flask, admin: FlaskClient
+) -> None:
+    """Staff fix a file once: a row with four mistakes shows all four, an unknown amenity
+    code (water, for drinking_water) included, beside the other rows' problems."""
+    header = "编号,名称,类型,街道,地址,经度,纬度,设施,电话\r\n"
+    many = "QT-XS-902,四错驿站,驿站,下沙街道,金沙湖路2号,120.3181,30.3051,rest;water,电话\r\n"
+    only_water = "QT-XS-903,饮水驿站,工会驿站,下沙街道,金沙湖路3号,120.3181,30.3051,water\r\n"
+    far = "QT-XS-904,远方驿站,工会驿站,白杨街道,远方,121.9,30.3051,hot_tea,\r\n"
+    data = (header + many + only_water + far).encode()
+    status, page = _upload(admin, data, "名录.csv")
+    assert status == 422
+    rejected = re.search(r'data-testid="import-rejected".*?</table>', page, flags=re.S)
+    assert rejected
+    shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", rejected.group(0)))
+    rows = re.findall(r"<tr>(.*?)</tr>", rejected.group(0), flags=re.S)
+    by_line: dict[str, list[str]] = {}
+    for row in rows:
+        cells = [
+            html.unescape(re.sub(r"<[^>]+>|\s+", " ", c)).strip()
+            for c in re.findall(r"<td>(.*?)</td>", row, re.S)
+        ]
+        if cells:
+            by_line.setdefault(cells[0], []).append(" ".join(cells[1:]))
+    assert len(by_line["2"]) == 3, shown  # kind, amenity, phone
+    assert "unknown kind" in " ".join(by_line["2"])
+    assert "'water'" in " ".join(by_line["2"]) and "'电话'" in " ".join(by_line["2"])
+    assert len(by_line["3"]) == 1 and "'water'" in by_line["3"][0]
+    assert len(by_line["4"]) == 2, shown  # outside the district, and hot_tea
+    assert "outside the district" in " ".join(by_line["4"])
+    assert "'hot_tea'" in " ".join(by_line["4"])
+    assert "3 rows were rejected" in shown  # rows, not problems
+    assert 'name="token"' not in page

@@ -79,6 +79,11 @@ class ImportPlan:
         return not self.rejected
 
     @property
+    def rejected_rows(self) -> int:
+        """Rows refused (a row may have several problems, each listed)."""
+        return len({r.where for r in self.rejected})
+
+    @property
     def has_changes(self) -> bool:
         return bool(self.report.added or self.report.changed or self.report.retired)
 
