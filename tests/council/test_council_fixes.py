@@ -1,18 +1,24 @@
-"""Council defects a courier tripped over (issue 13), each held by a test: how far a
-similar issue is and what counts as nearby; a meeting is held only once its start time
-has passed or staff say so."""
+"""Council defects a courier tripped over (issue 13), each held by a test: a photo kept
+through the similar-issues step; how far a similar issue is and what counts as nearby;
+a meeting is held only once its start time has passed or staff say so; the story in
+words; a reopened issue without its old resolution."""
 
 from __future__ import annotations
 
 import html
+import io
 import re
 from datetime import timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy import func, select
 from staff_login import csrf_from
 
 from stationfinder.core.clock import local_now
+from stationfinder.db import session_scope
+from stationfinder.models import CouncilIssue, Photo
 
 KEY_A = "a7" * 32
 KEY_B = "b8" * 32
@@ -226,3 +232,82 @@ def test_unsatisfied_reopens_without_showing_the_old_resolution_as_current(
         )
         assert done.status_code == 302
     assert "已加装挡雨板" in courier.get("/council/mine").text
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 200)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+def _post_with_photo(client: FlaskClient, key: str, **fields: object):  # type: ignore[no-untyped-def]
+    token = csrf_from(client.get("/council/new").text)
+    data: dict[str, object] = {
+        "csrf_token": token,
+        "device_key": key,
+        "title": "过节派件压力太大",
+        "category": "workload",
+        "description": "快递量太多了，每天派到十点",
+        "lon": BAIYANG[0],
+        "lat": BAIYANG[1],
+        **fields,
+    }
+    return client.post("/council/new", data=data, content_type="multipart/form-data")
+
+
+def _kept_token(page: str) -> str:
+    match = re.search(r'name="pending_photo" value="([^"]+)"', page)
+    assert match, "the photo was not kept"
+    return match.group(1)
+
+
+def _photo_of_newest(app: Flask) -> str | None:
+    with session_scope(app) as session:
+        issue = session.scalars(select(CouncilIssue).order_by(CouncilIssue.id.desc())).first()
+        assert issue is not None
+        return issue.photo_id
+
+
+def test_a_photo_attached_before_the_similar_step_is_sent_with_the_issue(
+    council_app: Flask, courier: FlaskClient
+) -> None:
+    assert post_issue(courier, KEY_A).status_code == 302
+    other = council_app.test_client()
+    shown = _post_with_photo(other, KEY_B, photo=(io.BytesIO(_jpeg()), "dispenser.jpg"))
+    assert shown.status_code == 200 and 'data-testid="similar"' in shown.text
+    assert 'data-testid="photo-kept"' in shown.text
+    token = _kept_token(shown.text)
+    # "Send" again: the browser sends no file (it cannot refill the input).
+    sent = _post_with_photo(other, KEY_B, confirmed="1", pending_photo=token)
+    assert sent.status_code == 302
+    assert _photo_of_newest(council_app) is not None
+    photo = other.get(sent.headers["Location"].split("?")[0] + "/photo")
+    assert photo.status_code == 200 and photo.mimetype.startswith("image/")
+
+
+def test_a_photo_survives_a_refused_field_too(council_app: Flask, courier: FlaskClient) -> None:
+    refused = _post_with_photo(
+        courier, KEY_A, confirmed="1", phone="x" * 30, photo=(io.BytesIO(_jpeg()), "a.jpg")
+    )
+    assert refused.status_code == 400 and 'data-testid="photo-kept"' in refused.text
+    token = _kept_token(refused.text)
+    sent = _post_with_photo(courier, KEY_A, confirmed="1", pending_photo=token)
+    assert sent.status_code == 302 and _photo_of_newest(council_app) is not None
+
+
+def test_a_kept_photo_token_cannot_be_forged_or_used_by_another_phone(
+    council_app: Flask, courier: FlaskClient
+) -> None:
+    assert post_issue(courier, KEY_A).status_code == 302
+    shown = _post_with_photo(courier, KEY_B, photo=(io.BytesIO(_jpeg()), "mine.jpg"))
+    token = _kept_token(shown.text)
+    with session_scope(council_app) as session:
+        photo_id = session.scalars(select(Photo.id)).one()
+    stranger = council_app.test_client()
+    key_c = "c9" * 32
+    for forged in (token, photo_id, token[:-2] + "xx"):
+        sent = _post_with_photo(stranger, key_c, confirmed="1", pending_photo=forged)
+        assert sent.status_code == 302
+        assert _photo_of_newest(council_app) is None, forged
+    with session_scope(council_app) as session:
+        assert session.scalar(select(func.count()).select_from(Photo)) == 1

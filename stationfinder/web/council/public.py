@@ -29,7 +29,7 @@ from stationfinder.geo.point import Point
 from stationfinder.models import Station
 from stationfinder.registry import photos
 from stationfinder.web.context import current_areas
-from stationfinder.web.council import bp
+from stationfinder.web.council import bp, pending_photo
 from stationfinder.web.council.calendar import meeting_ics
 from stationfinder.web.council.common import (
     courier_error,
@@ -124,11 +124,23 @@ def new_issue() -> str | BaseResponse | tuple[str, int]:
     form = request.form
     errors: dict[str, str] = {}
     similar: list[council_similar.Similar] = []
+    kept: str | None = None  # the token of a photo kept from the similar-issues step
     if request.method == "POST":
         session = get_session()
         key = device_key(create=True)
         assert key is not None
+        upload = request.files.get("photo")
+        kept_id = pending_photo.photo_from(session, form.get(pending_photo.FIELD), key)
+        kept = pending_photo.token_for(kept_id, key) if kept_id else None
         try:
+            if upload and upload.filename:
+                # Kept at once, in its own transaction: whatever makes the form come
+                # back (similar issues, a mistyped phone), the browser cannot refill
+                # the file input. A new choice replaces the kept photo.
+                session.commit()
+                with session.begin():
+                    kept_id = pending_photo.store_upload(session, upload)
+                kept = pending_photo.token_for(kept_id, key)
             point = _point(form)
             place = Place(
                 point=point,
@@ -146,12 +158,6 @@ def new_issue() -> str | BaseResponse | tuple[str, int]:
             if not similar:
                 session.commit()  # end the reads; the write has its own transaction
                 with session.begin():
-                    photo_id = None
-                    upload = request.files.get("photo")
-                    if upload and upload.filename:
-                        photo_id = photos.store_photo(
-                            session, upload.stream.read(photos.MAX_BYTES + 1)
-                        ).id
                     issue = council.raise_issue(
                         session,
                         _areas(),
@@ -161,7 +167,7 @@ def new_issue() -> str | BaseResponse | tuple[str, int]:
                         device_hash=device_hash(key),
                         place=place,
                         phone=form.get("phone"),
-                        photo_id=photo_id,
+                        photo_id=kept_id,
                     )
                 return redirect(
                     url_for("council.issue_page", number=council.work_order_number(issue), raised=1)
@@ -170,16 +176,20 @@ def new_issue() -> str | BaseResponse | tuple[str, int]:
             errors[exc.field or "form"] = error_message(exc.field, exc.code)
         except photos.PhotoError:
             errors["photo"] = error_message("photo", None)
-    return _new_issue_page(errors, similar), 400 if errors else 200
+    return _new_issue_page(errors, similar, kept), 400 if errors else 200
 
 
-def _new_issue_page(errors: dict[str, str], similar: list[council_similar.Similar]) -> str:
-    """The form, with what the courier typed and the pin where they put it."""
+def _new_issue_page(
+    errors: dict[str, str], similar: list[council_similar.Similar], kept_photo: str | None = None
+) -> str:
+    """The form, with what the courier typed, the pin where they put it, and the photo
+    they attached (kept server-side: a file input cannot be refilled)."""
     return render_template(
         "council/new.html",
         form=request.form,
         errors=errors,
         similar=similar,
+        kept_photo=kept_photo,
         stations=_stations(),
         photo_max_mb=photos.MAX_BYTES // (1024 * 1024),
         limits={"title": council.TITLE_MAX, "description": council.DESCRIPTION_MAX},
