@@ -10,6 +10,7 @@ import io
 import re
 from datetime import timedelta
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
@@ -19,6 +20,7 @@ from staff_login import csrf_from
 from stationfinder.core.clock import local_now
 from stationfinder.db import session_scope
 from stationfinder.models import CouncilIssue, Photo
+from stationfinder.web.council.common import distance_label
 
 KEY_A = "a7" * 32
 KEY_B = "b8" * 32
@@ -311,3 +313,21 @@ def test_a_kept_photo_token_cannot_be_forged_or_used_by_another_phone(
         assert _photo_of_newest(council_app) is None, forged
     with session_scope(council_app) as session:
         assert session.scalar(select(func.count()).select_from(Photo)) == 1
+
+
+@pytest.mark.parametrize(
+    ("metres", "words"),
+    [
+        (0, "right nearby"),
+        (9.4, "right nearby"),
+        (234, "about 230 m"),
+        (994, "about 990 m"),
+        (996, "about 1.0 km"),
+        (12_500, "about 12.5 km"),
+    ],
+)
+def test_distance_words_like_the_courier_pages(
+    council_app: Flask, metres: float, words: str
+) -> None:
+    with council_app.test_request_context("/council/new?lang=en"):
+        assert distance_label(metres) == words
