@@ -18,6 +18,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy.orm import Session
 
 from stationfinder.core.errors import DomainError
+from stationfinder.core.text import N_
 from stationfinder.models import Photo
 
 MAX_BYTES = 8 * 1024 * 1024
@@ -41,27 +42,39 @@ def configure_pillow() -> None:
 def clean_image(data: bytes) -> tuple[bytes, str, int, int]:
     """(encoded bytes, MIME type, width, height) of a cleaned copy of an uploaded image."""
     if not data:
-        raise PhotoError("the file is empty")
+        raise PhotoError(N_("the file is empty"), "photo")
     if len(data) > MAX_BYTES:
-        raise PhotoError(f"the photo is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise PhotoError(
+            N_("the photo is larger than %(mb)s MB"),
+            "photo",
+            params={"mb": MAX_BYTES // (1024 * 1024)},
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as image:
                 width, height = image.size
                 if width * height > MAX_PIXELS:
-                    raise PhotoError(f"the image has more than {MAX_PIXELS:,} pixels")
+                    raise PhotoError(
+                        N_("the image has more than %(pixels)s pixels"),
+                        "photo",
+                        params={"pixels": f"{MAX_PIXELS:,}"},
+                    )
                 image.seek(0)  # an animation's first frame
                 image.load()
                 upright = ImageOps.exif_transpose(image)  # phones store rotation in EXIF
     except PhotoError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise PhotoError(f"the image has more than {MAX_PIXELS:,} pixels") from None
+        raise PhotoError(
+            N_("the image has more than %(pixels)s pixels"),
+            "photo",
+            params={"pixels": f"{MAX_PIXELS:,}"},
+        ) from None
     except UnidentifiedImageError:
-        raise PhotoError("the file is not a JPEG, PNG or WebP image") from None
+        raise PhotoError(N_("the file is not a JPEG, PNG or WebP image"), "photo") from None
     except (OSError, ValueError, SyntaxError, EOFError):
-        raise PhotoError("the image is damaged or cut short") from None
+        raise PhotoError(N_("the image is damaged or cut short"), "photo") from None
 
     transparent = upright.mode in ("RGBA", "LA", "PA") or (
         upright.mode == "P" and "transparency" in upright.info

@@ -100,8 +100,8 @@ def test_courier_and_staff_pages_run_under_the_policy(browsing: dict[str, Any]) 
 
     page.goto(f"{url}/staff/login")
     _no_violation(browsing, "/staff/login")
-    page.get_by_label("用户名 Username").fill("baiyang")
-    page.get_by_label("密码 Password").fill(PASSWORD)
+    page.get_by_label("用户名", exact=True).fill("baiyang")
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     page.get_by_test_id("who").wait_for()
 

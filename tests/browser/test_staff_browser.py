@@ -36,8 +36,8 @@ def _add_staff(server: Any, username: str, role: str, street: str | None) -> Non
 def _log_in(page: Any, url: str, username: str) -> None:
     page.goto(f"{url}/staff/")
     expect(page).to_have_url(f"{url}/staff/login?next=/staff/")
-    page.get_by_label("用户名 Username").fill(username)
-    page.get_by_label("密码 Password").fill(PASSWORD)
+    page.get_by_label("用户名", exact=True).fill(username)
+    page.get_by_label("密码", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="登录").click()
     expect(page.get_by_test_id("who")).to_contain_text(username)
 
@@ -56,8 +56,8 @@ def test_street_staff_edit_reaches_couriers_and_a_stale_copy_gets_the_conflict(
     colleague.goto(f"{url}/staff/stations/{OWN}/edit")  # opened now, saved later
     expect(colleague.get_by_test_id("version")).to_have_text("1")
 
-    staff.get_by_role("link", name="站点 Stations").first.click()
-    staff.get_by_role("link", name="编辑 Edit").first.click()
+    staff.get_by_role("link", name="站点", exact=True).first.click()
+    staff.get_by_role("link", name="编辑", exact=True).first.click()
     expect(staff).to_have_url(f"{url}/staff/stations/{OWN}/edit")
 
     # The map picks a position in the tiles' system and says so in the form.

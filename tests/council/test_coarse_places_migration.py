@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from alembic import command
-from sqlalchemy import select
+from sqlalchemy import MetaData, Table, insert, select
 from sqlalchemy.orm import Session
 
 from stationfinder import db
-from stationfinder.models import CouncilIssue, Station
+from stationfinder.models import CouncilIssue
 
 
 def _issue(lon: float, lat: float, station_id: str | None = None) -> CouncilIssue:
@@ -38,19 +38,27 @@ def test_0006_rounds_stored_courier_positions(empty_database_url: str) -> None:
     config = db.alembic_config(engine)
     try:
         command.upgrade(config, "0005")
+        # The stations table as it was at 0005 (the model has columns added since).
+        stations = Table("stations", MetaData(), autoload_with=engine)
+        now = datetime.now(UTC)
+        row = {
+            "id": "QT-BY-901",
+            "name": "测试站",
+            "kind": "rest",
+            "lon": 120.3412345,
+            "lat": 30.3123456,
+            "street": "白杨街道",
+            "address": "测试路1号",
+            "amenities": [],
+            "active": True,
+            "version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
         with Session(engine) as session, session.begin():
-            session.add(
-                Station(
-                    id="QT-BY-901",
-                    name="测试站",
-                    kind="rest",
-                    lon=120.3412345,
-                    lat=30.3123456,
-                    street="白杨街道",
-                    address="测试路1号",
-                )
+            session.execute(
+                insert(stations).values({k: v for k, v in row.items() if k in stations.c})
             )
-            session.flush()
             session.add_all(
                 [_issue(120.335127, 30.310482), _issue(120.35, 30.32, station_id="QT-BY-901")]
             )

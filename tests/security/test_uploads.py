@@ -37,6 +37,7 @@ from staff_login import csrf_from, staff_client
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import TestResponse, encode_multipart
 
+from stationfinder.core.text import translations
 from stationfinder.db import session_scope
 from stationfinder.models import (
     CouncilIssue,
@@ -45,7 +46,10 @@ from stationfinder.models import (
     Station,
     StationRevision,
 )
+from stationfinder.registry.photos import MAX_PIXELS
 
+# The pages answer in Chinese by default: the words a courier or staff member reads there.
+ZH = translations("zh").gettext
 OWN = "QT-BY-001"  # in 白杨街道, the street_staff member's own subdistrict
 HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
 
@@ -374,7 +378,7 @@ def test_an_import_with_a_hostile_name_writes_no_file_and_no_500(
         assert reason == f"import {MARK}.csv", reason
     else:
         assert response.status_code == 400
-        assert "choose a .xlsx, .csv or .geojson file" in page
+        assert ZH("choose a .xlsx, .csv or .geojson file") in page
         assert (_count(app, Station), _count(app, StationRevision)) == (stations, revisions)
 
 
@@ -389,7 +393,8 @@ def test_a_script_renamed_as_a_jpeg_is_refused_with_a_message(
     before = _written(app)
     response = target.send(app, data, "x.jpg", "image/jpeg")
     assert response.status_code == 400
-    assert target.says(response.get_data(as_text=True), "not a JPEG, PNG or WebP image")
+    not_a_photo = ZH("the file is not a JPEG, PNG or WebP image")
+    assert target.says(response.get_data(as_text=True), not_a_photo)
     assert _written(app) == before  # no photo, and no edit, report or issue without it
     assert target.served(app) is None
 
@@ -447,15 +452,24 @@ def test_a_png_claiming_50000_by_50000_pixels_is_refused_quickly(
     response = target.send(app, png_claiming(50_000, 50_000), "x.png", "image/png")
     assert time.perf_counter() - started < 5
     assert response.status_code == 400
-    assert target.says(response.get_data(as_text=True), "pixels")
+    too_many = ZH("the image has more than %(pixels)s pixels") % {"pixels": f"{MAX_PIXELS:,}"}
+    assert target.says(response.get_data(as_text=True), too_many)
     assert _count(app, Photo) == 0
 
 
 NESTED_JSON = b'{"type": "FeatureCollection", "features": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
 STATION_LIST_BOMBS = {
-    "xlsx-zip-bomb": (xlsx_zip_bomb(), "x.xlsx", "far larger than a station list"),
-    "xlsx-entity-bomb": (xlsx_entity_bomb(), "x.xlsx", "not an Excel workbook"),
-    "geojson-nested": (NESTED_JSON, "x.geojson", "nested too deeply"),
+    "xlsx-zip-bomb": (
+        xlsx_zip_bomb(),
+        "x.xlsx",
+        "the workbook is far larger than a station list; nothing was read",
+    ),
+    "xlsx-entity-bomb": (
+        xlsx_entity_bomb(),
+        "x.xlsx",
+        "not an Excel workbook (.xlsx); save the file as .xlsx",
+    ),
+    "geojson-nested": (NESTED_JSON, "x.geojson", "not a GeoJSON file: it is nested too deeply"),
 }
 
 
@@ -471,5 +485,5 @@ def test_a_station_list_bomb_is_refused_quickly_with_a_message(
     assert time.perf_counter() - started < 5
     assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert 'data-testid="import-problem"' in page and words in page
+    assert 'data-testid="import-problem"' in page and ZH(words) in page
     assert _count(app, Station) == stations

@@ -25,6 +25,7 @@ from stationfinder.registry import photos, reports
 from stationfinder.web import device_keys
 from stationfinder.web.assets import asset_url
 from stationfinder.web.couriers.confirm import DEVICE_COOKIE, device_and_address, device_hash
+from stationfinder.web.errors import public_message
 from stationfinder.web.i18n import remember_choice, template_context
 from stationfinder.web.limits import limiter
 
@@ -125,8 +126,8 @@ def report(station_id: str) -> tuple[str, int] | Response:
                     photo_id=photo_id,
                     device_hash=device_hash(device),
                 )
-        except photos.PhotoError:
-            form.photo.errors = [*form.photo.errors, _field_error("photo")]
+        except photos.PhotoError as exc:  # say what is wrong with it (too big, not a photo)
+            form.photo.errors = [*form.photo.errors, public_message(exc)]
         except reports.ReportError as exc:
             field = exc.field if exc.field in FIELD_ERRORS else "category"
             target = getattr(form, field)

@@ -255,7 +255,7 @@ def _save(
         try:
             values["photo_id"] = photos.store_photo(db, upload.read()).id
         except photos.PhotoError as exc:
-            raise editing.InvalidStation(str(exc), field="photo") from None
+            raise editing.InvalidStation(exc.template, field="photo", params=exc.params) from None
     reason = form.reason.data or ""
     if station is None:
         values["id"] = (form.station_id.data or "").strip().upper() or None
