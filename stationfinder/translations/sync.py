@@ -10,7 +10,7 @@ Run from the repository's root. In order:
    translations of the msgids they add) into zh_Hans_CN (a msgid that already has Chinese keeps
    it); with ``--delete-merged`` too, delete each pending file whose entries all arrived;
 4. set every English msgstr to its msgid, so "every message has both translations" is
-   checkable (tests/web/test_translations.py);
+   checkable (tests/couriers/test_translations.py);
 5. ``pybabel compile`` both (the .mo files are committed: the wheel ships them, and a
    test fails when one is stale);
 6. list the msgids that still have no Chinese, and exit 1 if there are any.

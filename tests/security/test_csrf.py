@@ -41,7 +41,7 @@ EXEMPT: dict[str, str] = {
     "api.retire_station": "write API: a bearer token in Authorization, never a cookie",
     "open311.*": "Open311 GeoReport v2: a cookie-less API for other systems",
     "web.confirm": "a courier's anonymous 信息准确 tap: no account to ride on; refused "
-    "unless Origin or Referer is this site (tests/web/test_confirm_station.py)",
+    "unless Origin or Referer is this site (tests/couriers/test_confirm_station.py)",
 }
 # Flask-WTF names an exempt view by module and function, a blueprint by its name.
 EXEMPT_VIEWS = {

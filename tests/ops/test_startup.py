@@ -12,7 +12,7 @@ from stationfinder import StartupError, create_app
 from stationfinder.config import PREFIX, SETTINGS, ConfigError, load_settings
 from stationfinder.db import get_db
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_bad_setting_is_a_clear_error() -> None:

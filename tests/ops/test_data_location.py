@@ -66,7 +66,7 @@ def test_data_dir_setting_wins(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
 
 
 def test_readme_says_where_data_lives_and_how_to_back_it_up() -> None:
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
     quick = readme.split("## Quick start", 1)[1].split("\n## ", 1)[0]
     assert "~/.local/share/stationfinder" in quick
     assert "back it up" in quick

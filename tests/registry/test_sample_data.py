@@ -29,7 +29,7 @@ from stationfinder.core.vocabulary import (
 from stationfinder.geo.areas import DISTRICT_NAME, Areas
 from stationfinder.geo.point import Point
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "data"
 SCRIPT = DATA / "make_sample_data.py"
 GENERATED = ("areas.geojson", "stations.geojson", "gazetteer.json")
 BOX = (120.25, 30.15, 120.80, 30.45)  # lon/lat box around the district
