@@ -24,7 +24,7 @@ def test_out_of_service_amenity_is_marked_paused_with_the_note(app: Flask) -> No
         station.out_of_service = {"drinking_water": "饮水机维修中<b>"}
         registry.bump_version(session)
     html = app.test_client().get(f"/stations/{station_id}").get_data(as_text=True)
-    assert "暂停: 饮水机维修中&lt;b&gt;" in html
+    assert "暂停：饮水机维修中&lt;b&gt;" in html
     assert 'data-amenity="drinking_water" class="out-of-service"' in html
 
 

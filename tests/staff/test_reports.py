@@ -111,7 +111,7 @@ def test_a_confirmed_broken_amenity_leaves_the_locator_until_fixed(site: Flask) 
         assert revision is not None and revision.changed_by == "xs"
 
     inbox = staff.get("/staff/reports")
-    assert 'data-testid="out-of-service"' in inbox.text and "暂停: 饮水机维修中" in inbox.text
+    assert 'data-testid="out-of-service"' in inbox.text and "暂停：饮水机维修中" in inbox.text
     fixed = staff.post(
         f"/staff/reports/back-in-service/{station.id}/{WATER}",
         data={"csrf_token": csrf_from(inbox.text)},

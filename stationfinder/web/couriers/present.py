@@ -88,7 +88,7 @@ class AmenityItem:
     code: str
     icon: str
     label: str
-    paused: str | None = None  # "暂停: 饮水机维修中" while staff mark it out of service
+    paused: str | None = None  # "暂停：饮水机维修中" while staff mark it out of service
 
 
 def amenity_items(
