@@ -72,8 +72,10 @@
       var today = shanghaiParts(new Date()).day;
       var tomorrow = shanghaiParts(new Date(Date.now() + 86400000)).day;
       var time = at.clock;
-      if (at.day === tomorrow) time = t.tomorrow + " " + at.clock;
-      else if (at.day !== today) time = (+at.day.slice(5, 7)) + "/" + (+at.day.slice(8, 10)) + " " + at.clock;
+      if (at.day === tomorrow) time = fmt(t.time_on_day, {time: at.clock, day: t.tomorrow});
+      else if (at.day !== today) {
+        time = fmt(t.time_on_day, {time: at.clock, day: (+at.day.slice(5, 7)) + "/" + (+at.day.slice(8, 10))});
+      }
       detail = fmt(openNow ? t.closes_at : t.opens_at, {time: time});
     }
     return {state: openNow ? "open" : "closed", label: openNow ? t.open : t.closed, detail: detail};

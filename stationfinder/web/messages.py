@@ -58,6 +58,8 @@ SCRIPT_TEXT: dict[str, str] = {
     "ride": N_("%(n)s min by e-bike"),
     "searching": N_("Searching…"),
     "tomorrow": N_("tomorrow"),
+    # A time on another day: "09:00 tomorrow" in English, 「明天 09:00」 in Chinese.
+    "time_on_day": N_("%(time)s %(day)s"),
     "walk": N_("%(n)s min walk"),
     "you_are_here": N_("You are here"),
     "map_unavailable": N_(

@@ -76,9 +76,9 @@ def hours_badge(
         if day == now.date():
             time = clock
         elif day == now.date() + timedelta(days=1):
-            time = f"{t['tomorrow']} {clock}"
+            time = t["time_on_day"].format(time=clock, day=t["tomorrow"])
         else:
-            time = f"{local.month}/{local.day} {clock}"
+            time = t["time_on_day"].format(time=clock, day=f"{local.month}/{local.day}")
         detail = t["closes_at" if open_now else "opens_at"].format(time=time)
     return Badge(state, t["open" if open_now else "closed"], detail)
 
