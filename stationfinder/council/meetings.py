@@ -19,6 +19,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stationfinder.core.text import N_
 from stationfinder.core.vocabulary import STREET_NAMES
 from stationfinder.council.issues import (
     ACCEPTED,
@@ -97,13 +98,13 @@ def create_meeting(
     organisations: list[str] | None = None,
 ) -> Meeting:
     if street not in STREET_NAMES:
-        raise CouncilError("choose a subdistrict", field="street")
+        raise CouncilError(N_("choose a subdistrict"), field="street")
     if starts_at.tzinfo is None:
-        raise CouncilError("the start needs a time zone", field="starts_at")
+        raise CouncilError(N_("the start needs a time zone"), field="starts_at")
     if not 15 <= duration_minutes <= 8 * 60:
-        raise CouncilError("a meeting lasts 15 minutes to 8 hours", field="duration_minutes")
+        raise CouncilError(N_("a meeting lasts 15 minutes to 8 hours"), field="duration_minutes")
     if station_id and session.get(Station, station_id[:32]) is None:
-        raise CouncilError("no such station", field="station_id")
+        raise CouncilError(N_("no such station"), field="station_id")
     meeting = Meeting(
         title=clean_text(title, "title", limit=TITLE_MAX, required=True),
         starts_at=starts_at,
@@ -174,7 +175,7 @@ def add_agenda_item(
             raise CouncilError(f"issue {issue.id} is not open", field="issue_ids")
     name = clean_text(title, "title", limit=TITLE_MAX) or (issues[0].title if issues else "")
     if not name:
-        raise CouncilError("give the item a title or pick an issue", field="title")
+        raise CouncilError(N_("give the item a title or pick an issue"), field="title")
     last = session.scalar(
         select(func.max(AgendaItem.position)).where(AgendaItem.meeting_id == meeting.id)
     )
@@ -219,7 +220,7 @@ def record_sign_in(session: Session, meeting_id: int, rows: list[tuple[str, int]
         if not clean:
             continue
         if not 0 <= present <= 500:
-            raise CouncilError("the number present must be 0 to 500", field="present")
+            raise CouncilError(N_("the number present must be 0 to 500"), field="present")
         record.append({"organisation": clean, "present": present})
     meeting.sign_in = record
     meeting.organisations = _organisations(
@@ -253,7 +254,7 @@ def record_decision(
     votes = votes or Votes()
     for count in (votes.for_, votes.against, votes.abstain):
         if count is not None and not 0 <= count <= 1000:
-            raise CouncilError("votes must be 0 to 1000", field="votes")
+            raise CouncilError(N_("votes must be 0 to 1000"), field="votes")
     decision = Decision(
         item_id=item.id,
         text=clean_text(text, "text", limit=ADDITION_MAX, required=True),
@@ -281,7 +282,7 @@ def set_follow_up(
     session: Session, decision_id: int, actor: str, status: str, note: str | None = None
 ) -> Decision:
     if status not in FOLLOW_UPS:
-        raise CouncilError("unknown follow-up status", field="follow_up")
+        raise CouncilError(N_("unknown follow-up status"), field="follow_up")
     decision = session.get(Decision, decision_id) if 0 < decision_id < 2**31 else None
     if decision is None:
         raise MeetingNotFound(f"no decision {decision_id}", field="decision")

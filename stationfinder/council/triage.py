@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from stationfinder.core.text import N_
 from stationfinder.council.issues import (
     ACCEPTED,
     ADDITION_MAX,
@@ -158,7 +159,7 @@ def reply(session: Session, issue_id: int, actor: str, text: str, *, public: boo
 
 def assign(session: Session, issue_id: int, actor: str, responsible: str) -> CouncilIssue:
     if responsible not in RESPONSIBLE:
-        raise CouncilError("choose who is responsible from the list", field="responsible")
+        raise CouncilError(N_("choose who is responsible from the list"), field="responsible")
     issue = get_issue(session, issue_id)
     issue.responsible = responsible
     add_event(session, issue, "assigned", actor, responsible)
@@ -170,15 +171,15 @@ def merge(session: Session, source_id: int, target_id: int, actor: str) -> Counc
     """Merge a duplicate into the issue that survives: backing and followers carry over
     (a device backing both counts once), and the duplicate points to the survivor."""
     if source_id == target_id:
-        raise CouncilError("an issue cannot be merged into itself", field="target")
+        raise CouncilError(N_("an issue cannot be merged into itself"), field="target")
     source = get_issue(session, source_id)
     target = get_issue(session, target_id)
     if source.status == MERGED:
-        raise CouncilError("this issue was already merged", field="source")
+        raise CouncilError(N_("this issue was already merged"), field="source")
     if target.status == MERGED or target.hidden:
-        raise CouncilError("merge into an issue that is visible and not merged", field="target")
+        raise CouncilError(N_("merge into an issue that is visible and not merged"), field="target")
     if target.status in CLOSED_STATUSES:
-        raise CouncilError("merge into an open issue", field="target")
+        raise CouncilError(N_("merge into an open issue"), field="target")
     already = set(
         session.scalars(select(IssueBacking.device_hash).where(IssueBacking.issue_id == target.id))
     )
@@ -218,7 +219,7 @@ def restore(session: Session, issue_id: int, actor: str) -> CouncilIssue:
     """Show a hidden issue again (flags found unfounded); its flags are cleared."""
     issue = get_issue(session, issue_id)
     if not issue.hidden:
-        raise CouncilError("this issue is not hidden", field="issue")
+        raise CouncilError(N_("this issue is not hidden"), field="issue")
     issue.hidden = False
     issue.needs_review = False
     issue.hidden_reason = None
@@ -292,7 +293,7 @@ def confirm_pending(session: Session, issue_id: int, actor: str, network: str) -
     issue = get_issue(session, issue_id)
     ids = list(session.scalars(select(IssueBacking.id).where(*_pending_of(issue, network))))
     if not ids:
-        raise CouncilError("nothing is waiting from that network", field="network")
+        raise CouncilError(N_("nothing is waiting from that network"), field="network")
     session.execute(update(IssueBacking).where(IssueBacking.id.in_(ids)).values(pending=False))
     session.execute(
         update(CouncilIssue)
@@ -312,7 +313,7 @@ def discard_pending(session: Session, issue_id: int, actor: str, network: str) -
     issue = get_issue(session, issue_id)
     ids = list(session.scalars(select(IssueBacking.id).where(*_pending_of(issue, network))))
     if not ids:
-        raise CouncilError("nothing is waiting from that network", field="network")
+        raise CouncilError(N_("nothing is waiting from that network"), field="network")
     session.execute(delete(IssueBacking).where(IssueBacking.id.in_(ids)))
     add_event(session, issue, "backings_discarded", actor, str(len(ids)), public=False)
     _review_done_if_nothing_left(session, issue)

@@ -43,8 +43,11 @@ class ApiError(DomainError):
 
 
 def public_message(exc: DomainError) -> str:
-    """The error's words in the page's language, its values filled in."""
-    return gettext(exc.template, **exc.params) if exc.params else gettext(exc.template)
+    """The error's words in the page's language, its values filled in (never English on
+    a Chinese page: see i18n.refusal_words)."""
+    from stationfinder.web.i18n import refusal_words
+
+    return refusal_words(exc.template, exc.params, exc.message)
 
 
 class InvalidParameter(ApiError):

@@ -167,7 +167,7 @@ def test_triage_merge_decline_and_phone_masking(council_app: Flask, courier: Fla
     itself = secretary.post(
         f"/staff/council/issues/{a}/merge", data={"csrf_token": token, "target": str(a)}
     )
-    assert itself.status_code == 400 and "itself" in itself.text
+    assert itself.status_code == 400 and "合并到它自己" in itself.text
     merged = secretary.post(
         f"/staff/council/issues/{b}/merge", data={"csrf_token": token, "target": first}
     )

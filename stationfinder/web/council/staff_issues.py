@@ -23,6 +23,7 @@ from stationfinder.web.auth import current_staff, staff_required
 from stationfinder.web.council import bp
 from stationfinder.web.council.charts import bar_chart
 from stationfinder.web.council.common import public_error
+from stationfinder.web.errors import public_message
 from stationfinder.web.i18n import current_lang, vocabulary_label
 
 COUNCIL_STAFF = (COUNCIL_SECRETARY, UNION_ADMIN)
@@ -129,7 +130,7 @@ def staff_issue_step(issue_id: int, step: str) -> BaseResponse | tuple[str, int]
     except council.IssueNotFound as exc:
         raise public_error(exc) from None
     except CouncilError as exc:
-        return staff_issue(issue_id, problem=exc.message, status=400)
+        return staff_issue(issue_id, problem=public_message(exc), status=400)
     return redirect(url_for("council.staff_issue", issue_id=issue_id, done=step))
 
 

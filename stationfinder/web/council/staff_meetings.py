@@ -19,6 +19,7 @@ from stationfinder.web.auth import staff_required
 from stationfinder.web.council import bp
 from stationfinder.web.council.common import public_error
 from stationfinder.web.council.staff_issues import COUNCIL_STAFF, actor
+from stationfinder.web.errors import public_message
 
 
 def _int(form: MultiDict[str, str], name: str, *, required: bool = False) -> int | None:
@@ -72,7 +73,7 @@ def meetings() -> BaseResponse | tuple[str, int]:
                 )
             return redirect(url_for("council.staff_meeting", meeting_id=meeting.id))
         except CouncilError as exc:
-            problem = exc.message
+            problem = public_message(exc)
     html = render_template(
         "council/staff_meetings.html",
         meetings=council_meetings.meetings(session),
@@ -186,5 +187,5 @@ def staff_meeting_step(meeting_id: int, step: str) -> BaseResponse | tuple[str, 
     except CouncilError as exc:
         if exc.status == 404:
             raise public_error(exc) from None
-        return staff_meeting(meeting_id, problem=exc.message, status=400)
+        return staff_meeting(meeting_id, problem=public_message(exc), status=400)
     return redirect(url_for("council.staff_meeting", meeting_id=meeting_id, done=step))
