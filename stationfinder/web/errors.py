@@ -182,8 +182,13 @@ def _http_words(exc: HTTPException) -> str:
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain_error(exc: DomainError) -> Response:
+        if _wants_json():
+            # A client branches on the code; the words stay informative: translated
+            # where the catalogue has them, else the English they were written in.
+            message = gettext(exc.template, **exc.params) if exc.params else gettext(exc.template)
+            return _respond(exc.status, exc.code, message, exc.field)
         message = public_message(exc)
-        if not _wants_json() and not has_translation(exc.template) and exc.status in HTTP_WORDS:
+        if not has_translation(exc.template) and exc.status in HTTP_WORDS:
             # A page never shows an English developer's message in place of the page's
             # language: without a catalogue entry it says what the status means.
             message = gettext(HTTP_WORDS[exc.status])

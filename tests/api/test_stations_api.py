@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import update
 
 from stationfinder.core.resources import data_file
 from stationfinder.core.vocabulary import AMENITY_CODES, STREET_NAMES
+from stationfinder.db import session_scope
+from stationfinder.models import Station
 
 
 def test_lists_the_158_seeded_stations_as_geojson(client: FlaskClient) -> None:
@@ -74,7 +79,10 @@ def test_amenities_vocabulary_has_labels_and_osm_tags(client: FlaskClient) -> No
     assert [s["name"] for s in body["streets"]] == list(STREET_NAMES)
 
 
-def test_changed_since_returns_only_later_changes(client: FlaskClient) -> None:
+def test_changed_since_returns_only_later_changes(app: Flask, client: FlaskClient) -> None:
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with session_scope(app) as session:
+        session.execute(update(Station).values(updated_at=hour_ago, last_confirmed_at=None))
     everything = client.get("/api/v1/stations").get_json()
     later = client.get(
         "/api/v1/stations", query_string={"changed_since": everything["generated_at"]}
@@ -84,6 +92,25 @@ def test_changed_since_returns_only_later_changes(client: FlaskClient) -> None:
         "/api/v1/stations", query_string={"changed_since": "2000-01-01T00:00:00+08:00"}
     ).get_json()
     assert len(early["features"]) == 158
+
+
+def test_an_edit_committed_while_a_copy_was_read_comes_in_the_next_delta(
+    app: Flask, client: FlaskClient
+) -> None:
+    """The copy's stamp is taken before it is read, and early: an edit whose transaction
+    began before the read (updated_at a few seconds before the answer) is not lost."""
+    hour_ago = datetime.now(UTC) - timedelta(hours=1)
+    with session_scope(app) as session:
+        session.execute(update(Station).values(updated_at=hour_ago, last_confirmed_at=None))
+    copy = client.get("/api/v1/stations").get_json()
+    with session_scope(app) as session:
+        station = session.get_one(Station, "QT-BY-001")
+        station.address = "边读边改的地址"
+        station.updated_at = datetime.now(UTC) - timedelta(seconds=5)  # began before the read
+    delta = client.get(
+        "/api/v1/stations", query_string={"changed_since": copy["generated_at"]}
+    ).get_json()
+    assert [f["id"] for f in delta["features"]] == ["QT-BY-001"]
 
 
 def test_bad_changed_since_is_400_naming_the_field(client: FlaskClient) -> None:
