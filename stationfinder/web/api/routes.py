@@ -14,7 +14,7 @@ from flask import Response, current_app, jsonify, request
 from sqlalchemy import select
 
 from stationfinder.core import hours
-from stationfinder.core.clock import SHANGHAI
+from stationfinder.core.clock import SHANGHAI, local_now
 from stationfinder.core.vocabulary import ACCESSES, AMENITIES, KINDS, STREETS
 from stationfinder.db import get_session
 from stationfinder.geo import crs, map_view, navigation
@@ -48,7 +48,7 @@ def list_stations() -> Response:
     # an edit committed while this answer was read (its updated_at earlier than the
     # stamp) comes in it instead of being missed for good. The copy merges by id, so a
     # station sent twice costs nothing.
-    generated_at = datetime.now(SHANGHAI) - CHANGE_OVERLAP
+    generated_at = local_now() - CHANGE_OVERLAP
     if since is None:
         stations = registry.active_stations(session)
     else:
@@ -76,7 +76,7 @@ def station_hours() -> Response:
     The ETag is the body's digest: a phone revalidating an unchanged day gets a 304.
     """
     q = StationHoursQuery.from_args(request.args)
-    day = (q.at or datetime.now(SHANGHAI)).astimezone(SHANGHAI).date()
+    day = (q.at or local_now()).astimezone(SHANGHAI).date()
     session = get_session()
     # Only the distinct expressions: loading every station made this ~10 ms a request.
     expressions = session.scalars(
@@ -115,7 +115,7 @@ def station_hours() -> Response:
 @bp.get("/stations/nearest")
 def nearest() -> Response:
     q = NearestQuery.from_args(request.args)
-    at = q.at or datetime.now(SHANGHAI)
+    at = q.at or local_now()
     try:
         query_point = crs.to_wgs84(Point(q.lon, q.lat, q.crs))
     except ValueError as exc:  # a GCJ-02/BD-09 point that converts off the globe
@@ -199,7 +199,7 @@ def get_station(station_id: str) -> Response:
     if station is None:
         raise NotFound(f"no station {station_id!r}", field="station_id")
     feature = schemas.station_feature(station)
-    now = datetime.now(SHANGHAI)
+    now = local_now()
     state = hours.state_at(station.opening_hours, now)
     feature["properties"].update(
         open_now=state.open,

@@ -12,7 +12,7 @@ from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from stationfinder.core import hours
-from stationfinder.core.clock import SHANGHAI
+from stationfinder.core.clock import SHANGHAI, local_now
 from stationfinder.core.text import natural_key
 from stationfinder.core.vocabulary import (
     ACCESSES,
@@ -83,7 +83,7 @@ def _tiles() -> maps.Tiles:
 
 
 def _now() -> datetime:
-    return datetime.now(SHANGHAI)
+    return local_now()
 
 
 def _filters(args: MultiDict[str, str]) -> tuple[list[str], bool]:

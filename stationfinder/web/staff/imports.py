@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, current_app, render_template, request
@@ -37,7 +36,7 @@ from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from stationfinder.accounts.roles import UNION_ADMIN
-from stationfinder.core.clock import SHANGHAI
+from stationfinder.core.clock import local_now
 from stationfinder.core.text import N_
 from stationfinder.db import get_session
 from stationfinder.geo.areas import Areas
@@ -471,7 +470,7 @@ def export(fmt: str) -> Response:
         body = spreadsheets.export_csv(stations, english=english)
     else:
         body = spreadsheets.export_xlsx(stations, english=english)
-    day = datetime.now(SHANGHAI).strftime("%Y%m%d")
+    day = local_now().strftime("%Y%m%d")
     response = Response(body, mimetype=EXPORT_TYPES[fmt].split(";")[0])
     if fmt == "csv":
         response.headers["Content-Type"] = EXPORT_TYPES["csv"]

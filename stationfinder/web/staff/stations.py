@@ -7,6 +7,7 @@ version answers 409 with both values side by side; nothing is written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -358,97 +359,96 @@ def edit_station(station_id: str) -> tuple[str, int] | BaseResponse:
     return _render_edit(station, form)
 
 
+def _station_step(
+    station_id: str,
+    form: Any,
+    field: Any,
+    form_name: str,
+    done: str,
+    write: Callable[[Session], object],
+) -> tuple[str, int] | BaseResponse:
+    """One change to a station from a small form on its edit page (retire, reinstate,
+    an amenity out of service): written in one transaction, or the edit page again with
+    the refusal on the form's `field` (409 for a newer version saved meanwhile)."""
+    db = get_session()
+    db.commit()
+    if not form.validate_on_submit():
+        return _edit_page_after(station_id, 400, **{form_name: form})
+    try:
+        with db.begin():
+            write(db)
+    except editing.EditError as exc:
+        _raise_public(exc)
+        field.errors = [*field.errors, refusal_words(exc.template, exc.params, exc.message)]
+        status = 409 if isinstance(exc, editing.VersionConflict) else 400
+        return _edit_page_after(station_id, status, **{form_name: form})
+    flash(done)
+    return redirect(url_for("staff.edit_station", station_id=station_id))
+
+
 @bp.post("/stations/<station_id>/retire")
 @staff_required(*EDITORS)
 def retire_station(station_id: str) -> tuple[str, int] | BaseResponse:
-    station = _station_for(station_id)
-    db = get_session()
-    db.commit()
+    station_id = _station_for(station_id).id
     form = RetireForm()
-    if form.validate_on_submit():
-        try:
-            with db.begin():
-                editing.retire_station(
-                    db,
-                    station_id,
-                    _staff(),
-                    reason=form.reason.data,
-                    expected_version=_version(form.version.data),
-                )
-        except editing.EditError as exc:
-            _raise_public(exc)
-            form.reason.errors = [
-                *form.reason.errors,
-                refusal_words(exc.template, exc.params, exc.message),
-            ]
-            status = 409 if isinstance(exc, editing.VersionConflict) else 400
-            return _edit_page_after(station_id, status, retire_form=form)
-        flash("station_retired")
-        return redirect(url_for("staff.edit_station", station_id=station_id))
-    return _edit_page_after(station.id, 400, retire_form=form)
+    return _station_step(
+        station_id,
+        form,
+        form.reason,
+        "retire_form",
+        "station_retired",
+        lambda db: editing.retire_station(
+            db,
+            station_id,
+            _staff(),
+            reason=form.reason.data,
+            expected_version=_version(form.version.data),
+        ),
+    )
 
 
 @bp.post("/stations/<station_id>/reinstate")
 @staff_required(*EDITORS)
 def reinstate_station(station_id: str) -> tuple[str, int] | BaseResponse:
     _station_for(station_id)
-    db = get_session()
-    db.commit()
     form = ReasonForm()
-    if form.validate_on_submit():
-        try:
-            with db.begin():
-                editing.reinstate_station(
-                    db,
-                    station_id,
-                    _areas(),
-                    _staff(),
-                    reason=form.reason.data or "",
-                    expected_version=_version(form.version.data),
-                )
-        except editing.EditError as exc:
-            _raise_public(exc)
-            form.reason.errors = [
-                *form.reason.errors,
-                refusal_words(exc.template, exc.params, exc.message),
-            ]
-            status = 409 if isinstance(exc, editing.VersionConflict) else 400
-            return _edit_page_after(station_id, status, reinstate_form=form)
-        flash("station_reinstated")
-        return redirect(url_for("staff.edit_station", station_id=station_id))
-    return _edit_page_after(station_id, 400, reinstate_form=form)
+    return _station_step(
+        station_id,
+        form,
+        form.reason,
+        "reinstate_form",
+        "station_reinstated",
+        lambda db: editing.reinstate_station(
+            db,
+            station_id,
+            _areas(),
+            _staff(),
+            reason=form.reason.data or "",
+            expected_version=_version(form.version.data),
+        ),
+    )
 
 
 @bp.post("/stations/<station_id>/out-of-service")
 @staff_required(*EDITORS)
 def out_of_service(station_id: str) -> tuple[str, int] | BaseResponse:
     _station_for(station_id)
-    db = get_session()
-    db.commit()
     form = OutOfServiceForm()
-    if form.validate_on_submit():
-        note = (form.note.data or "").strip() or None
-        try:
-            with db.begin():
-                editing.set_out_of_service(
-                    db,
-                    station_id,
-                    form.amenity.data,
-                    note,
-                    _staff(),
-                    expected_version=_version(form.version.data),
-                )
-        except editing.EditError as exc:
-            _raise_public(exc)
-            form.note.errors = [
-                *form.note.errors,
-                refusal_words(exc.template, exc.params, exc.message),
-            ]
-            status = 409 if isinstance(exc, editing.VersionConflict) else 400
-            return _edit_page_after(station_id, status, oos_form=form)
-        flash("out_of_service_saved")
-        return redirect(url_for("staff.edit_station", station_id=station_id))
-    return _edit_page_after(station_id, 400, oos_form=form)
+    return _station_step(
+        station_id,
+        form,
+        form.note,
+        "oos_form",
+        "out_of_service_saved",
+        lambda db: editing.set_out_of_service(
+            db,
+            station_id,
+            form.amenity.data,
+            (form.note.data or "").strip() or None,
+            _staff(),
+            expected_version=_version(form.version.data),
+        ),
+    )
 
 
 def _edit_page_after(station_id: str, status: int, **forms: Any) -> tuple[str, int]:
