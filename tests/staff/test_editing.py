@@ -4,7 +4,6 @@ overwrites a newer one, bad input changes nothing, and every change is in the hi
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 from staff_login import add_staff, csrf_from, log_in
 
+from stationfinder.core.clock import local_now
 from stationfinder.db import get_db, session_scope
 from stationfinder.geo import crs
 from stationfinder.geo.point import CRS, Point
@@ -375,7 +375,7 @@ def test_the_change_log_filters_by_person_subdistrict_and_date(
 
     assert OWN in rows("person=baiyang") and "QT-XS-001" not in rows("person=baiyang")
     assert "QT-XS-001" in rows("street=下沙街道") and OWN not in rows("street=下沙街道")
-    today = date.today().isoformat()
+    today = local_now().date().isoformat()  # staff read days in Shanghai time, not the host's
     assert OWN in rows(f"start={today}&end={today}&person=baiyang")
     assert OWN not in rows("end=2020-01-01&person=baiyang")
     assert admin.get("/staff/changes?start=yesterday").status_code == 400
