@@ -37,6 +37,8 @@ from shapely.geometry.base import BaseGeometry
 from shapely.geometry.polygon import orient
 from shapely.ops import unary_union
 
+from stationfinder.geo.gazetteer import readings_for
+
 SEED = 20210409  # the day Qiantang district was set up
 DECIMALS = 6  # about 0.1 m
 EDGE_MARGIN_DEG = 0.0012  # stations keep >100 m from a subdistrict's edge
@@ -490,11 +492,16 @@ def gazetteer_document(outlines: dict[str, Polygon]) -> dict[str, Any]:
     names = {name for name, *_ in PLACES}
     if not names >= ALIASES.keys():
         raise SystemExit(f"aliases for unknown places: {sorted(ALIASES.keys() - names)}")
+    # The pinyin of every name the app's gazetteer reads (the places with their aliases,
+    # and the subdistricts), so that serving never loads pypinyin's dictionary.
+    named = {name: ALIASES.get(name, ()) for name, *_ in PLACES}
+    named |= {street.name: () for street in STREETS}
     return {
         "notice": GAZETTEER_NOTICE,
         "source": "data/make_sample_data.py",
         "places": places,
         "aliases": {name: list(aliases) for name, aliases in ALIASES.items()},
+        "readings": readings_for(named),
     }
 
 

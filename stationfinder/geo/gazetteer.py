@@ -11,7 +11,9 @@ directly, for a registry held in memory). When nothing matches, `suggest` offers
 nearest names by edit distance. Flask-free.
 
 Every key is computed once, when the gazetteer is built (the app holds one), so a query
-costs string comparisons only (figures: `python bench/place_search.py`).
+costs string comparisons only (figures: `python bench/place_search.py`). The pinyin
+keys are read from the document's stored ``readings`` (`readings_for`, written by
+data/make_sample_data.py), so building the shipped gazetteer never loads pypinyin.
 """
 
 from __future__ import annotations
@@ -30,12 +32,14 @@ from rapidfuzz.distance import Levenshtein
 from stationfinder.geo.place_names import (
     MAX_QUERY_LENGTH,
     derived_short_forms,
+    has_chinese,
     is_abbreviation,
     like_patterns,
     normalise,
     number_bounded,
     occurs,
     pinyin_forms,
+    reading,
     stem,
     without_qualifier,
 )
@@ -48,6 +52,7 @@ __all__ = [
     "like_patterns",
     "load_document",
     "normalise",
+    "readings_for",
 ]
 
 # Subdistricts first (a courier naming one means its centre), then the shipped places,
@@ -84,7 +89,29 @@ class _Keys:
     initials: tuple[str, ...]
 
 
-def _keys(place: Place, aliases: Sequence[str] = (), with_pinyin: bool = True) -> _Keys:
+def pinyin_texts(name: str, aliases: Sequence[str] = ()) -> list[str]:
+    """The Chinese texts a place's pinyin keys are read from: its name, the name without
+    its generic tail, the names people use for it and its derived short forms."""
+    named = stem(name)
+    texts = [name, *((named,) if named != name else ()), *aliases, *derived_short_forms(name)]
+    return [t for t in dict.fromkeys(texts) if has_chinese(t)]
+
+
+def readings_for(names: Mapping[str, Sequence[str]]) -> dict[str, str]:
+    """Every pinyin reading a gazetteer of these places (name → aliases) asks for, to
+    store beside them (``readings`` in data/gazetteer.json) so that no worker loads
+    pypinyin's dictionary (`place_names.reading`): the syllables joined by spaces
+    ("下沙街道": "xia sha jie dao"; a syllable never holds one). Sorted: reproducible."""
+    texts = {t for name, aliases in names.items() for t in pinyin_texts(name, aliases)}
+    return {text: " ".join(reading(text)) for text in sorted(texts)}
+
+
+def _keys(
+    place: Place,
+    aliases: Sequence[str] = (),
+    readings: Mapping[str, str] | None = None,
+    with_pinyin: bool = True,
+) -> _Keys:
     names = tuple(dict.fromkeys(normalise(n) for n in (place.name, place.name_en) if n))
     names = tuple(n for n in names if n)
     stems = tuple(dict.fromkeys(stem(n) for n in names))
@@ -102,9 +129,9 @@ def _keys(place: Place, aliases: Sequence[str] = (), with_pinyin: bool = True) -
     pinyin: dict[tuple[str, tuple[int, ...]], None] = {}
     initials: dict[str, None] = {}
     if with_pinyin:
-        chinese = [place.name, *(s for s in (stem(place.name),) if s != place.name), *written]
-        for text in chinese:
-            forms = pinyin_forms(text)
+        for text in pinyin_texts(place.name, aliases):
+            stored = (readings or {}).get(text)
+            forms = pinyin_forms(text, None if stored is None else stored.split())
             if forms is None:
                 continue
             pinyin[(forms.full, forms.starts)] = None
@@ -166,11 +193,16 @@ class Gazetteer:
     names, then the name itself, so equal queries always answer in the same order."""
 
     def __init__(
-        self, places: Iterable[Place], aliases: Mapping[str, Sequence[str]] | None = None
+        self,
+        places: Iterable[Place],
+        aliases: Mapping[str, Sequence[str]] | None = None,
+        readings: Mapping[str, str] | None = None,
     ) -> None:
+        """``readings``: stored pinyin syllables by text (`readings_for`); a text without
+        one is read with pypinyin (`place_names.reading`), loading its dictionary."""
         self._places = list(places)
         aliases = aliases or {}
-        self._keys = [_keys(p, aliases.get(p.name, ())) for p in self._places]
+        self._keys = [_keys(p, aliases.get(p.name, ()), readings) for p in self._places]
         # Edit distance runs over one flat list (in C, through rapidfuzz): every name,
         # alias and pinyin, each pointing back at its place.
         self._fuzzy: list[str] = []
@@ -254,7 +286,7 @@ class Gazetteer:
                     station_id=str(feature["id"]),
                 )
             )
-        return cls(places, document.get("aliases") or {})
+        return cls(places, document.get("aliases") or {}, document.get("readings") or {})
 
     def _rank_key(self, place: Place, match: int) -> tuple[int, int, int, str]:
         kind_rank = _STATION_RANK if place.station_id else _KIND_RANK.get(place.kind, 1)
@@ -332,4 +364,9 @@ def load_document(path: Path) -> dict[str, Any]:
         for names in aliases.values()
     ):
         raise ValueError(f"{path}: 'aliases' must map a place's name to a list of names")
+    readings = document.get("readings", {})
+    if not isinstance(readings, dict) or not all(
+        isinstance(syllables, str) and syllables.split() for syllables in readings.values()
+    ):
+        raise ValueError(f"{path}: 'readings' must map a text to its pinyin, e.g. 'xia sha'")
     return document

@@ -12,7 +12,10 @@ the keys that make those the same thing:
 - `is_abbreviation`: the rule Chinese abbreviations (缩略语) follow, characters of the
   full name picked in order starting with its first (杭州电子科技大学 → 杭电, 浙江理工大学
   → 浙理工, 杭州师范大学 → 杭师大).
-- `pinyin_forms`: full pinyin and initials, with where each syllable starts (pypinyin).
+- `reading`: a name's pinyin syllables (pypinyin, imported only when called: its phrase
+  dictionary costs each process ~56 MB, so the shipped names carry their readings in
+  data/gazetteer.json, made by data/make_sample_data.py, and a worker never loads it).
+- `pinyin_forms`: full pinyin and initials, with where each syllable starts.
 - `like_patterns`: SQL LIKE patterns for the database's station names, which are stored
   as typed, so a query in digits must also find a name in Chinese numerals.
 
@@ -23,10 +26,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import product
-
-from pypinyin import lazy_pinyin
 
 MAX_QUERY_LENGTH = 60
 
@@ -152,16 +154,28 @@ class Pinyin:
         return self.full.replace("v", "u")
 
 
-def pinyin_forms(name: str) -> Pinyin | None:
-    """The pinyin of a name with Chinese characters in it; None for one without (an
-    English name has no pinyin to match)."""
-    if not any("\u3400" <= ch <= "\u9fff" for ch in name):
+def has_chinese(text: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+def reading(name: str) -> tuple[str, ...]:
+    """The pinyin syllables of a name, tones off and folded as `normalise` folds them
+    ("2号大街" → "2", "hao", "da", "jie"; brackets and spaces dropped). Uses pypinyin's
+    phrase dictionary (行 is "hang" in 银行, "xing" in 步行), which is imported here and
+    not at module level: ~56 MB per process, paid only where a name has no stored reading."""
+    from pypinyin import lazy_pinyin  # here, not at module level: see the docstring
+
+    return tuple(key for key in (normalise(s) for s in lazy_pinyin(name)) if key)
+
+
+def pinyin_forms(name: str, syllables: Sequence[str] | None = None) -> Pinyin | None:
+    """The pinyin of a name with Chinese characters in it, from its ``syllables`` (a
+    stored `reading`) or else from `reading`; None for a name without Chinese characters
+    (an English name has no pinyin to match)."""
+    if not has_chinese(name):
         return None
     full, starts, initials = "", [], ""
-    for syllable in lazy_pinyin(name):
-        key = normalise(syllable)
-        if not key:
-            continue
+    for key in reading(name) if syllables is None else syllables:
         starts.append(len(full))
         full += key
         initials += key[0]

@@ -3,7 +3,10 @@ numbered streets, subdistricts, stations, and what a search that finds nothing o
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,7 @@ from stationfinder.geo.gazetteer import (
     load_document,
     normalise,
 )
+from stationfinder.geo.place_names import reading
 from stationfinder.geo.point import Point
 from stationfinder.registry import stations as registry
 from stationfinder.web.couriers.places import street_centres
@@ -371,3 +375,52 @@ def test_the_english_page_suggests_in_english(client: FlaskClient) -> None:
     links = re.findall(r'<a href="([^"]+)">([^<]+)</a>', box)
     assert links[0][1] == "Jinsha Lake" and "lang=en" in links[0][0]
     assert ("Xiasha Subdistrict" in [label for _, label in links]) and "下沙街道" not in box
+
+
+# --- what a worker holds ------------------------------------------------------------
+
+_WORKER = """
+import json
+import sys
+from stationfinder import create_app, import_modules
+import_modules()  # what gunicorn's master imports before it forks the workers
+app = create_app({"DATABASE_URL": sys.argv[1], "SECRET_KEY": "x"})
+client = app.test_client()
+found = {q: [p["name"] for p in client.get("/places", query_string={"q": q}).json["places"]]
+         for q in ("xiasha", "xs", "jsh", "hangdian", "二号大街", "杭电")}
+print(json.dumps(found))
+print(json.dumps("pypinyin" in sys.modules))
+"""
+
+
+def test_a_worker_finds_places_by_pinyin_without_loading_pypinyin(seeded_sqlite: Path) -> None:
+    """pypinyin's phrase dictionary costs each worker ~56 MB of resident memory: the
+    shipped names carry their readings in data/gazetteer.json, so gunicorn's master and
+    its workers answer pinyin and initials without importing it."""
+    run = subprocess.run(
+        [sys.executable, "-c", _WORKER, f"sqlite:///{seeded_sqlite}"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    found_line, loaded_line = run.stdout.strip().splitlines()[-2:]
+    found = json.loads(found_line)
+    assert found["xiasha"][0] == "下沙街道" and found["xs"][0] == "下沙街道"
+    assert found["jsh"][0] == "金沙湖"
+    assert found["hangdian"][0] == "杭州电子科技大学" and found["杭电"][0] == "杭州电子科技大学"
+    assert any("2号大街" in name for name in found["二号大街"])
+    assert json.loads(loaded_line) is False, "a worker imported pypinyin"
+
+
+def test_stored_readings_are_pypinyins(gazetteer: Gazetteer) -> None:
+    """The stored readings say what pypinyin says (多音字 read as phrases: 行 in 银行 is
+    hang), and a gazetteer without them reads the same keys itself."""
+    document = load_document(data_file("gazetteer.json"))
+    for text, stored in document["readings"].items():
+        assert stored.split() == list(reading(text)), text
+    assert reading("中国银行") == ("zhong", "guo", "yin", "hang")
+    place = Place("下沙街道", None, "street", "下沙街道", Point(120.3, 30.3))
+    read_here = Gazetteer([place]).search("xsjd")
+    from_store = Gazetteer([place], readings={"下沙街道": "xia sha jie dao"}).search("xsjd")
+    assert read_here == from_store == [place]
