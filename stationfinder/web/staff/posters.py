@@ -14,7 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import segno
 from babel.dates import format_date
 from flask import abort, current_app, render_template, request
 from flask_babel import force_locale, gettext
@@ -47,6 +46,9 @@ class Poster:
 
 def _qr_svg(url: str) -> Markup:
     """The URL as an SVG QR code, error correction M (a poster gets scuffed)."""
+    # Imported here: ~10 MB resident in every worker for a page staff print now and then.
+    import segno
+
     code = segno.make(url, error="m", micro=False)
     svg = code.svg_inline(scale=6, border=2, dark="#000", light="#fff", omitsize=True)
     return Markup(svg.replace("<svg ", '<svg role="img" class="qr" ', 1))
