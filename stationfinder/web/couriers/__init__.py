@@ -7,4 +7,4 @@ from flask import Blueprint
 bp = Blueprint("web", __name__)
 
 # The views register themselves on bp.
-from stationfinder.web.couriers import confirm, routes  # noqa: E402,F401
+from stationfinder.web.couriers import confirm, display, routes  # noqa: E402,F401
