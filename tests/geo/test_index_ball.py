@@ -1,0 +1,136 @@
+"""The unfiltered query's ball search (`StationIndex._nearest_in_ball`) against a brute
+force geodesic to every station: it must answer exactly, or not at all (None: the
+k-nearest search then answers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from pyproj import Geod
+
+from stationfinder.geo.ball_radius import CELL_M, BallRadius
+from stationfinder.geo.index import Hit, IndexedStation, StationIndex, _ecef
+from stationfinder.geo.point import Point
+
+CHINA = ((73.5, 135.0), (18.0, 53.5))
+CM = 0.01
+MM = 0.001
+GEOD = Geod(ellps="WGS84")
+
+
+def _stations(lon: np.ndarray, lat: np.ndarray) -> list[IndexedStation]:
+    amenities = (frozenset(), frozenset({"wifi"}), frozenset({"wifi", "rare"}))
+    return [
+        IndexedStation(f"S{i}", float(x), float(y), "ab"[i % 2], None, amenities[i % 3], None)
+        for i, (x, y) in enumerate(zip(lon, lat, strict=True))
+    ]
+
+
+def _clustered(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dense cities and sparse country across China, as couriers' stations are."""
+    cities = np.column_stack([rng.uniform(*CHINA[0], 30), rng.uniform(*CHINA[1], 30)])
+    city = rng.integers(0, len(cities), n)
+    spread = rng.choice([0.01, 0.05, 0.3], n, p=[0.3, 0.5, 0.2])
+    lon = cities[city, 0] + rng.normal(size=n) * spread
+    lat = np.clip(cities[city, 1] + rng.normal(size=n) * spread, -89.0, 89.0)
+    return lon, lat
+
+
+def _distances(qlon: float, qlat: float, lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    return GEOD.inv(np.full(len(lon), qlon), np.full(len(lon), qlat), lon, lat)[2]
+
+
+def _assert_exact(hits: list[Hit], dist: np.ndarray, k: int) -> None:
+    near = np.argpartition(dist, k - 1)[:k] if k < len(dist) else np.arange(len(dist))
+    want = near[np.argsort(dist[near], kind="stable")]
+    assert len(hits) == min(k, len(dist))
+    assert len({h.id for h in hits}) == len(hits)
+    for hit, j in zip(hits, want, strict=True):
+        got = int(hit.id[1:])
+        assert abs(hit.distance_m - dist[got]) <= MM  # its own distance, exactly
+        assert abs(hit.distance_m - dist[j]) <= CM  # and the k-th nearest's
+    assert [h.distance_m for h in hits] == sorted(h.distance_m for h in hits)
+
+
+def test_the_ball_search_is_exact_on_thousands_of_random_points_across_china() -> None:
+    rng = np.random.default_rng(14)
+    lon, lat = _clustered(rng, 4_000)
+    index = StationIndex(_stations(lon, lat))
+    near = np.column_stack([lon[:500], lat[:500]]) + rng.normal(size=(500, 2)) * 0.02
+    anywhere = np.column_stack([rng.uniform(*CHINA[0], 100), rng.uniform(*CHINA[1], 100)])
+    answered = 0
+    for q, (qlon, qlat) in enumerate(np.concatenate([near, anywhere]).tolist()):
+        k = 1 + q % 8
+        dist = _distances(qlon, qlat, lon, lat)
+        hits = index._nearest_in_ball(Point(qlon, qlat), k)
+        if hits is not None:
+            answered += 1
+            _assert_exact(hits, dist, k)
+        _assert_exact(index.nearest(Point(qlon, qlat), k), dist, k)
+    assert answered > 450  # the ball, not the fallback, answered most queries near stations
+
+
+def test_stations_on_the_same_spot_are_ranked_exactly() -> None:
+    rng = np.random.default_rng(7)
+    lon = np.concatenate([np.full(12, 120.5), rng.uniform(120.3, 120.7, 200)])
+    lat = np.concatenate([np.full(12, 30.3), rng.uniform(30.1, 30.5, 200)])
+    lon[100:110], lat[100:110] = lon[99], lat[99]  # another spot shared by eleven
+    index = StationIndex(_stations(lon, lat))
+    for qlon, qlat, k in [(120.5, 30.3, 5), (120.501, 30.3, 12), (120.5, 30.3, 15),
+                          (float(lon[99]), float(lat[99]), 3), (120.45, 30.28, 8)]:  # fmt: skip
+        dist = _distances(qlon, qlat, lon, lat)
+        hits = index._nearest_in_ball(Point(qlon, qlat), k)
+        if hits is not None:
+            _assert_exact(hits, dist, k)
+        _assert_exact(index.nearest(Point(qlon, qlat), k), dist, k)
+    same = index.nearest(Point(120.5, 30.3), 10)
+    assert {h.id for h in same} <= {f"S{i}" for i in range(12)}
+    assert {h.distance_m for h in same} == {0.0}
+
+
+@pytest.mark.parametrize("k", [3, 4, 5, 9, 50])
+def test_k_as_large_as_the_registry_or_larger_returns_every_station(k: int) -> None:
+    lon, lat = np.array([120.40, 120.41, 120.45, 120.50]), np.array([30.30, 30.31, 30.3, 30.2])
+    index = StationIndex(_stations(lon, lat))
+    hits = index.nearest(Point(120.42, 30.30), k)
+    _assert_exact(hits, _distances(120.42, 30.30, lon, lat), k)
+    if k >= len(lon):
+        assert index._nearest_in_ball(Point(120.42, 30.30), k) is None  # by k instead
+
+
+def test_filters_still_answer_exactly_beside_the_ball_search() -> None:
+    rng = np.random.default_rng(3)
+    lon, lat = _clustered(rng, 3_000)
+    stations = _stations(lon, lat)
+    index = StationIndex(stations)
+    rare = np.array(["rare" in s.amenities for s in stations])
+    kind_b = np.array([s.kind == "b" for s in stations])
+    for q in range(200):
+        qlon, qlat = float(lon[q] + 0.01), float(lat[q] - 0.01)
+        for keep, kwargs in [(rare, {"amenities": ["rare"]}), (kind_b, {"kind": "b"})]:
+            sub = np.flatnonzero(keep)
+            hits = index.nearest(Point(qlon, qlat), 5, **kwargs)
+            dist = GEOD.inv(np.full(len(sub), qlon), np.full(len(sub), qlat), lon[sub], lat[sub])
+            want = np.sort(dist[2])[:5]
+            assert [round(h.distance_m, 2) for h in hits] == [round(d, 2) for d in want]
+            assert all(keep[int(h.id[1:])] for h in hits)
+
+
+def test_far_from_every_station_the_ball_declines() -> None:
+    lon, lat = np.array([120.40, 120.41, 120.45]), np.array([30.30, 30.31, 30.3])
+    index = StationIndex(_stations(lon, lat))
+    assert index._nearest_in_ball(Point(151.21, -33.87), 2) is None  # Sydney: no cell
+    hits = index.nearest(Point(151.21, -33.87), 2)
+    _assert_exact(hits, _distances(151.21, -33.87, lon, lat), 2)
+
+
+def test_the_radius_guess_grows_with_k_and_shrinks_with_density() -> None:
+    rng = np.random.default_rng(1)
+    dense = _ecef(120.2 + rng.normal(size=2_000) * 0.01, 30.3 + rng.normal(size=2_000) * 0.01)
+    sparse = _ecef(np.array([100.0, 100.01]), np.array([40.0, 40.0]))
+    guess = BallRadius(np.concatenate([dense, sparse]))
+    in_city, in_country = dense[0].tolist(), sparse[0].tolist()
+    assert guess.guess(*in_city, 5) < guess.guess(*in_country, 5)
+    assert guess.guess(*in_city, 5) < guess.guess(*in_city, 20)
+    assert guess.guess(*in_country, 100) <= 2 * CELL_M
+    assert guess.guess(0.0, 0.0, 6_356_752.0, 5) is None  # the North Pole: no station
