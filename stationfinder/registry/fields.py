@@ -8,8 +8,8 @@ document uses (`station_properties_schema`, `station_input_schema`). The model's
 lengths cannot import from here (models sit below the registry), so
 tests/registry/test_fields.py holds them to these numbers.
 
-Labels are English, marked with `N_` for `pybabel extract`; their Chinese is in
-translations/pending/fields.po until the catalogues take it. No Flask here.
+Labels are English, marked with `N_` for `pybabel extract`; their Chinese is in the
+zh_Hans_CN catalogue (stationfinder/translations). No Flask here.
 
 The phone limit is 30 characters. The registry's validation always refused longer
 numbers (its pattern allows 30, whatever the form said), so no stored phone is longer;

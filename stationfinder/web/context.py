@@ -51,9 +51,9 @@ def replace_index(app: Flask, index: object) -> None:
     app.extensions[_INDEX] = index
 
 
-def current_geocoder(app: Flask | None = None) -> PlaceGeocoder:
-    """The place-name geocoder (does nothing unless configured)."""
-    geocoder: PlaceGeocoder = (app or current_app).extensions[_GEOCODER]
+def current_geocoder(app: Flask | None = None) -> PlaceGeocoder | None:
+    """The outside place-name geocoder; None unless STATIONFINDER_GEOCODER is set."""
+    geocoder: PlaceGeocoder | None = (app or current_app).extensions[_GEOCODER]
     return geocoder
 
 

@@ -34,7 +34,7 @@ from stationfinder.registry.locator import nearest_stations
 from stationfinder.web import maps, params
 from stationfinder.web.api.routes import MAX_IN_VIEW
 from stationfinder.web.assets import asset_url, vendor_assets
-from stationfinder.web.context import current_index
+from stationfinder.web.context import current_geocoder, current_index
 from stationfinder.web.couriers import bp
 from stationfinder.web.couriers.places import search_places, suggest_places
 from stationfinder.web.couriers.places import streets as street_places
@@ -250,7 +250,7 @@ def nearest_page() -> tuple[str, int]:
 
 def _geocoded(query: str) -> list[Place]:
     """The optional outside geocoder's answer, when one is configured."""
-    geocoder = current_app.extensions.get("stationfinder.geocoder")
+    geocoder = current_geocoder()
     place = geocoder.locate(query) if geocoder is not None else None
     return [place] if place is not None else []
 
