@@ -28,7 +28,14 @@
 
   /* WGS-84 -> GCJ-02 lives in coords.js, shared with the council's maps. */
   var wgs2gcj = window.sfCoords.wgs2gcj;
-  window.sfCoords.watchTiles(window.stationfinderMap, t.map_unavailable);
+
+  /* The map is drawn after the page's first paint, when Leaflet has come (web/maps.py):
+   * run `use` with it now if it is there, else when it is. */
+  function withMap(use) {
+    if (window.stationfinderMap) { use(window.stationfinderMap); return; }
+    document.addEventListener("stationfinder:map", function () { use(window.stationfinderMap); });
+  }
+  withMap(function (map) { window.sfCoords.watchTiles(map, t.map_unavailable); });
 
   function onTiles(lon, lat) {
     return cfg.tileCrs === "gcj02" ? wgs2gcj(lon, lat) : [lon, lat];
@@ -42,15 +49,20 @@
     return fmt(t.km, {n: Math.floor(tenths / 10) + "." + (tenths % 10)});
   }
 
+  /* Made on first use, not when the page starts: the first time-zone formatter a page
+   * makes loads the zone data (50-300 ms of main thread in Chromium on the bench host),
+   * and most pages never format a time. */
   var shanghaiParts = (function () {
-    var format = null;
-    try {
-      format = new Intl.DateTimeFormat("en-GB", {
-        timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
-        hour: "2-digit", minute: "2-digit", hourCycle: "h23"
-      });
-    } catch (e) { format = null; }
+    var format;
     return function (date) {
+      if (format === undefined) {
+        try {
+          format = new Intl.DateTimeFormat("en-GB", {
+            timeZone: "Asia/Shanghai", year: "numeric", month: "2-digit", day: "2-digit",
+            hour: "2-digit", minute: "2-digit", hourCycle: "h23"
+          });
+        } catch (e) { format = null; }
+      }
       if (!format || !format.formatToParts) {  /* very old browsers: UTC+8 by hand */
         var d = new Date(date.getTime() + 8 * 3600 * 1000);
         var iso = d.toISOString();
@@ -277,6 +289,7 @@
     var datalist = document.getElementById("place-suggestions");
     var state = {point: null, label: null, seq: 0};
     var layer = null;
+    var shown = null;  /* the results on the list, drawn once the map is there */
 
     button.hidden = false;
 
@@ -317,6 +330,7 @@
     }
 
     function draw(features) {
+      shown = features;
       var map = window.stationfinderMap;
       if (!map || !window.L || !state.point) return;
       if (layer) map.removeLayer(layer);
@@ -503,6 +517,7 @@
         }).catch(function () {});
     }
 
+    withMap(function () { if (shown) draw(shown); });  /* results that came first */
     button.addEventListener("click", locate);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
@@ -673,8 +688,10 @@
     if (!form) return;
     form.addEventListener("change", function () { form.submit(); });
     var box = document.querySelector("[data-in-view]");
-    if (box) mapInView(box.getAttribute("data-in-view"));
-    centreOnCourier(window.stationfinderMap);
+    withMap(function (map) {
+      if (box) mapInView(map, box.getAttribute("data-in-view"));
+      centreOnCourier(map);
+    });
   }
 
   /* The map opens on every station (the server fits it). When the phone already lets
@@ -701,8 +718,7 @@
   /* A registry too large for one page: ask the API for what is in view whenever the map
    * stops moving. Bounds are in the tiles' system (the API converts); few stations come
    * back one by one, many as counts on a grid, which a tap zooms into. */
-  function mapInView(url) {
-    var map = window.stationfinderMap;
+  function mapInView(map, url) {
     if (!map || !window.L) return;
     var layer = L.layerGroup().addTo(map);
     var hint = document.querySelector("[data-testid=map-hint]");

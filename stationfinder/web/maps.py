@@ -6,6 +6,13 @@ links only the app's own copies of Leaflet and Leaflet.markercluster (the XStati
 packages, served under /static/vendor/), so the only outside requests a page makes are
 map tiles, from the configured tile server.
 
+Leaflet comes after the page's first paint: `render` turns folium's <script>/<link>
+tags into a list the map's own script loads once the page's text is on the screen, and
+folium's code that draws the map into a function run when they have arrived (Leaflet is
+40 KB compressed and ~160 ms of script on a phone; the station's name, the cards and the
+forms need none of it). The page's script finds the map as `window.stationfinderMap`,
+or waits for the `stationfinder:map` event on `document`.
+
 Markers are drawn in the tiles' coordinate system: GCJ-02 for Amap or Tencent tiles,
 WGS-84 for OpenStreetMap tiles. Station data reaches the browser as JSON and popups are
 built with DOM text nodes, so nothing staff typed is ever parsed as HTML. Flask-free:
@@ -19,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
-from branca.element import MacroElement
+from branca.element import CssLink, JavascriptLink, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
 from jinja2.utils import htmlsafe_json_dumps
@@ -85,10 +92,10 @@ class VendorAssets:
 class MapParts:
     """A rendered map, in the three pieces a page template places."""
 
-    name: str  # the Leaflet map's JavaScript variable
-    header: Markup  # <script>/<link> tags for the head
+    name: str  # the Leaflet map's JavaScript variable (inside the drawing function)
+    header: Markup  # what else folium puts in the head (nothing, for the maps made here)
     html: Markup  # the map's <div>
-    script: Markup  # the code that draws it; must follow the div
+    script: Markup  # loads Leaflet after the first paint, then draws; must follow the div
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,16 +175,19 @@ class StationMarkers(MacroElement):
 
 
 class MapHandle(MacroElement):
-    """Exposes the map to the page's own script as `window.stationfinderMap`."""
+    """Exposes the map to the page's own script as `window.stationfinderMap`, and says
+    it is there with a `stationfinder:map` event (the map is drawn after the page's
+    script has run, as a rule: see `render`)."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        window.stationfinderMap = {{ this._parent.get_name() }};
         // Plain text, not a link: a 14 px link is a tap target no glove can hit.
         {{ this._parent.get_name() }}.attributionControl.setPrefix("Leaflet");
         // Metres and kilometres only: couriers here do not read feet and miles.
         L.control.scale({imperial: false}).addTo({{ this._parent.get_name() }});
+        window.stationfinderMap = {{ this._parent.get_name() }};
+        document.dispatchEvent(new CustomEvent("stationfinder:map"));
         {% endmacro %}
         """
     )
@@ -246,12 +256,16 @@ def on_tiles(tiles: Tiles, box: Box) -> Box:
 def fit_to(fmap: folium.Map, box: Box) -> None:
     """Open the map on ``box`` (in the tiles' system) at the closest zoom that shows all
     of it, whatever the screen: a fixed centre and zoom hid a third of the district's
-    stations on a 390 px phone. Leaflet's fitBounds runs when the map is made."""
-    fmap.fit_bounds(
+    stations on a 390 px phone. Leaflet's fitBounds runs when the map is made, without
+    the zoom animation: the map is made after the page has painted, when Leaflet would
+    animate, and the page's script may move the map at once (centreOnCourier)."""
+    fit = folium.FitBounds(
         [[box.south, box.west], [box.north, box.east]],
         padding=FIT_PADDING_PX,
         max_zoom=FIT_MAX_ZOOM,
     )
+    fit.options["animate"] = False
+    fmap.add_child(fit)
 
 
 def cluster(fmap: folium.Map, assets: VendorAssets) -> MarkerCluster:
@@ -324,19 +338,92 @@ def courier_map(tiles: Tiles, assets: VendorAssets, fit: Box | None = None) -> f
     return fmap
 
 
+# What `render` wraps folium's script in. The first paint is the paint timing API's
+# first-contentful-paint; a page that never paints (opened in a background tab) or a
+# browser without paint timing loads the map a second after the page's load event.
+# Scripts inserted by a script run in the order inserted when `async` is false, so the
+# plugins find Leaflet; the map is drawn once every file has come (or failed: without
+# Leaflet there is no map, and the page works without one). Not strict mode: folium's
+# code is not written for it.
+_AFTER_FIRST_PAINT = Template(
+    """
+(function () {
+    var styles = {{ styles }};
+    var scripts = {{ scripts }};
+    function draw() {
+        if (!window.L) return;
+        {{ draw }}
+    }
+    var started = false;
+    function load() {
+        if (started) return;
+        started = true;
+        var waiting = styles.length + scripts.length;
+        function arrived() {
+            waiting -= 1;
+            if (waiting === 0) draw();
+        }
+        styles.forEach(function (href) {
+            var link = document.createElement("link");
+            link.rel = "stylesheet";
+            link.href = href;
+            link.onload = link.onerror = arrived;
+            document.head.appendChild(link);
+        });
+        scripts.forEach(function (src) {
+            var script = document.createElement("script");
+            script.src = src;
+            script.async = false;
+            script.onload = script.onerror = arrived;
+            document.head.appendChild(script);
+        });
+        if (waiting === 0) draw();
+    }
+    try {
+        new PerformanceObserver(function (list, observer) {
+            if (list.getEntriesByName("first-contentful-paint").length) {
+                observer.disconnect();
+                setTimeout(load, 0);
+            }
+        }).observe({type: "paint", buffered: true});
+    } catch (e) {
+        requestAnimationFrame(function () { setTimeout(load, 0); });
+    }
+    window.addEventListener("load", function () { setTimeout(load, 1000); });
+})();
+"""
+)
+
+
 def render(fmap: folium.Map) -> MapParts:
     """Split a map into head, div and script, without folium's page-wide header bits.
 
     folium's own header sets a viewport that forbids zooming, makes <html> and <body>
     100 % high and positions the map absolutely; the page's style sheet does layout.
+    Its <script> and <link> tags (Leaflet, the cluster plugin and their style sheets)
+    are not put in the head either: the script loads them after the first paint.
     """
     root = fmap.get_root()
     root.render()
     for name in ("meta_http", fmap.get_name()):
         root.header._children.pop(name, None)
+    styles, scripts = [], []
+    for name, child in list(root.header._children.items()):
+        if isinstance(child, CssLink):
+            styles.append(child.url)
+        elif isinstance(child, JavascriptLink):
+            scripts.append(child.url)
+        else:
+            continue
+        del root.header._children[name]
+    script = _AFTER_FIRST_PAINT.render(
+        styles=htmlsafe_json_dumps(styles),
+        scripts=htmlsafe_json_dumps(scripts),
+        draw=Markup(root.script.render()),
+    )
     return MapParts(
         name=fmap.get_name(),
         header=Markup(root.header.render()),
         html=Markup(root.html.render()),
-        script=Markup(root.script.render()),
+        script=Markup(script),
     )

@@ -1,5 +1,8 @@
 """The map on a phone opens on every station (none hidden beyond the edges), the
-locator's map centres on the courier, and without JavaScript /map lists the stations."""
+locator's map centres on the courier, and without JavaScript /map lists the stations.
+
+The map is drawn after the page's first paint, once Leaflet has come (web/maps.py): the
+tests wait for `window.stationfinderMap` rather than for the page's load event."""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from stationfinder.db import get_db
 from stationfinder.registry import stations as registry
 
 pytestmark = pytest.mark.browser
+
+MAP_DRAWN = "() => !!window.stationfinderMap"
 
 # Every station the map holds (inside its marker cluster, or on the map), and whether its
 # point, and the marker or cluster icon drawn for it, lie inside what the phone shows.
@@ -91,6 +96,7 @@ def test_the_locators_map_centres_on_the_courier(
     )
     page = context.new_page()
     page.goto(live_server.url + "/")
+    poll_until(page, MAP_DRAWN)
     opened = page.evaluate("window.stationfinderMap.getBounds().toBBoxString()")
     page.get_by_test_id("locate").click()
     expect(page.get_by_test_id("station-card").first).to_be_visible()
@@ -117,11 +123,12 @@ def test_the_locators_map_centres_on_the_courier(
 
 
 def test_the_locators_map_opens_on_every_station(
-    open_context: Callable[..., Any], live_server: Any
+    open_context: Callable[..., Any], live_server: Any, poll_until: Callable[..., None]
 ) -> None:
     stations = _active(live_server)
     page = open_context().new_page()
     page.goto(live_server.url + "/")
+    poll_until(page, MAP_DRAWN)
     bounds = page.evaluate(
         "(() => { const b = window.stationfinderMap.getBounds();"
         " return [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]; })()"
@@ -163,6 +170,7 @@ def test_the_map_page_centres_on_a_courier_whose_phone_shares_the_position(
     )
     page = context.new_page()
     page.goto(live_server.url + "/map")
+    poll_until(page, MAP_DRAWN)
     poll_until(
         page, "() => window.stationfinderMap.getContainer().dataset.centredOnCourier === '1'"
     )
