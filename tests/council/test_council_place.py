@@ -83,7 +83,10 @@ def test_a_point_outside_the_district_keeps_the_form_and_the_pin(
 
 def test_the_form_works_without_script_and_the_map_waits_for_it(courier: FlaskClient) -> None:
     page = courier.get("/council/new").text
-    assert '<div class="council-pick" hidden data-place-pick>' in page  # script shows it
+    # In the first paint (no layout shift when the map comes); hidden without script.
+    assert '<div class="council-pick" data-place-pick>' in page
+    assert re.search(r'<noscript><link rel="stylesheet" href="/assets/council/noscript\.css', page)
+    assert "leaflet.js" not in page.split("</head>")[0]  # council.js loads it after the paint
     config = map_config(page, "pick-map")
     assert config["point"] is None and config["centre"] == [120.45, 30.3]
     assert post_issue(courier, station_id="QT-XS-001").status_code == 302  # no map needed

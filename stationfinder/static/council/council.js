@@ -8,9 +8,15 @@
  * proves "my issues".
  *
  * Maps are progressive enhancement: without this script (or Leaflet) the form works with
- * a station or a description of the place. Positions in the form are WGS-84, as stored;
- * the maps are drawn in the tiles' system (GCJ-02 for Amap), so coords.js converts each
- * way. Strings come from the page (data-council-text), in its language. */
+ * a station or a description of the place. The raise form's "use my position" button and
+ * pick-map are in the page's first paint (revealed later, they pushed the privacy note
+ * and the station choice down: a layout shift); this script hides them only when it
+ * cannot use them. The raise form's Leaflet is loaded here, after the first paint
+ * (data-leaflet on the map), so the form does not wait for 40 KB of map code.
+ *
+ * Positions in the form are WGS-84, as stored; the maps are drawn in the tiles' system
+ * (GCJ-02 for Amap), so coords.js converts each way. Strings come from the page
+ * (data-council-text), in its language. */
 (function () {
   "use strict";
   var STORE = "sf-council-key";
@@ -66,6 +72,44 @@
 
   function mapsReady() { return !!(window.L && window.sfCoords); }
 
+  /* Runs `then` once Leaflet is there: at once when the page loaded it, else after the
+   * page's first paint (the paint timing API's first-contentful-paint; a second after the
+   * load event where that never comes) from the URLs in the element's data-leaflet.
+   * `then` runs when the files have come or failed: it checks mapsReady(). */
+  function withLeaflet(el, then) {
+    var urls = el.getAttribute("data-leaflet");
+    if (window.L || !urls) { then(); return; }
+    urls = JSON.parse(urls);
+    var started = false;
+    function load() {
+      if (started) return;
+      started = true;
+      var waiting = 2;
+      function arrived() { waiting -= 1; if (waiting === 0) then(); }
+      var link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = urls.css;
+      link.onload = link.onerror = arrived;
+      document.head.appendChild(link);
+      var script = document.createElement("script");
+      script.src = urls.js;
+      script.onload = script.onerror = arrived;
+      document.head.appendChild(script);
+    }
+    try {
+      new PerformanceObserver(function (list, observer) {
+        if (list.getEntriesByName("first-contentful-paint").length) {
+          observer.disconnect();
+          setTimeout(load, 0);
+        }
+      }).observe({type: "paint", buffered: true});
+    } catch (e) {
+      requestAnimationFrame(function () { setTimeout(load, 0); });
+    }
+    if (document.readyState === "complete") setTimeout(load, 1000);
+    else window.addEventListener("load", function () { setTimeout(load, 1000); });
+  }
+
   /* The raise form's place: my position or a pin, both into the hidden lon/lat. */
   function placePicker() {
     var form = document.querySelector("[data-testid=raise-form]");
@@ -85,11 +129,17 @@
       if (picked) picked.marker(at);
     }
 
-    if (box && mapsReady()) {
-      box.hidden = false;
+    if (box) withLeaflet(box.querySelector("[data-place-map]"), function () {
+      if (!mapsReady()) { box.hidden = true; return; }  /* no map: a station or words do */
       picked = drawMap(box.querySelector("[data-place-map]"));
-      if (form.elements.lon.value && form.elements.lat.value) {
-        status.textContent = text.place_set;  /* the form came back with its point */
+      var lon = parseFloat(form.elements.lon.value), lat = parseFloat(form.elements.lat.value);
+      if (!isNaN(lon) && !isNaN(lat)) {
+        /* The form came back with its point, or "use my position" found one before the
+         * map had come: the pin is there, and the status says so unless it already does. */
+        var at = picked.shown(lon, lat);
+        picked.marker(at);
+        picked.map.setView(at, Math.max(picked.map.getZoom(), 16));
+        if (!status.textContent) status.textContent = text.place_set;
         if (clear) clear.hidden = false;
       }
       picked.map.on("click", function (e) {
@@ -104,11 +154,10 @@
         status.textContent = "";
         clear.hidden = true;
       });
-    }
+    });
 
     var button = form.querySelector("[data-locate]");
-    if (!navigator.geolocation) return;  /* the button stays hidden, as without script */
-    button.hidden = false;
+    if (!navigator.geolocation) { button.hidden = true; return; }  /* nothing it could do */
     button.addEventListener("click", function () {
       status.textContent = text.locating;
       navigator.geolocation.getCurrentPosition(function (position) {
