@@ -32,15 +32,6 @@ _MARGIN = 2.0
 _MAX_CELLS = 2.0
 
 
-def _key(x: float, y: float, z: float) -> int:
-    floor = math.floor
-    return (
-        (floor(x / CELL_M) + _OFFSET) << _SHIFT_X
-        | (floor(y / CELL_M) + _OFFSET) << _SHIFT_Y
-        | (floor(z / CELL_M) + _OFFSET)
-    )
-
-
 class BallRadius:
     """Per occupied coarse cell, the radius in metres of a ball holding one station
     (a plane's worth of the cell's stations spread over a disc); a ball for k stations
@@ -60,7 +51,12 @@ class BallRadius:
     def guess(self, x: float, y: float, z: float, k: int) -> float | None:
         """A ball radius likely to hold k stations around the ECEF point (x, y, z), or
         None when no station shares its cell (far from every station: search by k)."""
-        one = self._radius.get(_key(x, y, z))
+        floor = math.floor
+        one = self._radius.get(
+            (floor(x / CELL_M) + _OFFSET) << _SHIFT_X
+            | (floor(y / CELL_M) + _OFFSET) << _SHIFT_Y
+            | (floor(z / CELL_M) + _OFFSET)
+        )
         if one is None:
             return None
         return min(one * math.sqrt(_MARGIN * k + 2.0), _MAX_CELLS * CELL_M)
