@@ -19,8 +19,11 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 from test_tap_targets import MIN_PX, TARGETS_JS
 
+from stationfinder.council import issues as council
 from stationfinder.db import session_scope
+from stationfinder.geo.point import Point
 from stationfinder.registry import stations as registry
+from stationfinder.web.context import current_areas
 
 pytestmark = pytest.mark.browser
 
@@ -177,18 +180,39 @@ def test_a_tap_turns_it_on_it_is_remembered_and_a_second_tap_turns_it_off(
     assert _html_class(page) == ""
 
 
-def test_station_cards_and_badges_reach_aaa(
+def test_cards_badges_chips_and_council_statuses_reach_aaa(
     open_context: Callable[..., Any], live_server: Any
 ) -> None:
-    """The results list, as the server draws it (badges 开放中/已关闭, hours, distances)."""
+    """The results list as the server draws it (badges 开放中/已关闭, hours, distances), a
+    chosen chip, a station page, and the council's list and issue page with a status."""
+    with session_scope(live_server.app) as session:
+        issue = council.raise_issue(
+            session,
+            current_areas(live_server.app),
+            title="驿站晚上十点就关门",
+            description="夜班小哥没地方休息，希望延长开放时间。",
+            category="rest_facilities",
+            device_hash="high-contrast-test",
+            place=council.Place(point=Point(120.3227, 30.3062)),
+        )
+        session.flush()
+        number = council.work_order_number(issue)
     context = _phone(open_context)
     context.add_cookies([{"name": "contrast", "value": "high", "url": live_server.url}])
     page = context.new_page()
-    for path in (JINSHA_LAKE, f"/stations/{_station_id(live_server)}", "/council?lang=en"):
+    for path in (
+        JINSHA_LAKE,
+        f"/stations/{_station_id(live_server)}",
+        "/council?lang=en",
+        f"/council/issues/{number}",
+    ):
         page.goto(f"{live_server.url}{path}")
         expect(page.locator("html")).to_have_class(HIGH)
         if path == JINSHA_LAKE:
             expect(page.get_by_test_id("hours-badge").first).to_be_visible()
+            page.eval_on_selector(".chip input", "(box) => { box.checked = true; }")
+        if path.startswith("/council"):
+            expect(page.locator(".council-status").first).to_be_visible()
         _, low = _lowest(page)
         assert not low, f"{path}: text below {AAA}:1:\n" + "\n".join(low)
 
