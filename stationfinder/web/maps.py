@@ -266,6 +266,9 @@ def fit_to(fmap: folium.Map, box: Box) -> None:
     )
     fit.options["animate"] = False
     fmap.add_child(fit)
+    # No first view of its own (Leaflet sets none without a zoom): the map is drawn once,
+    # at the fit, and asks for no tiles at a zoom it would leave in the same instant.
+    fmap.options.pop("zoom", None)
 
 
 def cluster(fmap: folium.Map, assets: VendorAssets) -> MarkerCluster:
