@@ -543,7 +543,7 @@ class StationIndex:
             loc = np.array(found, dtype=np.intp)
             diff = self._xyz[loc] - q
             chord2 = np.einsum("ij,ij->i", diff, diff)
-            part = np.argpartition(chord2, k)[: k + 1]
+            part = np.argpartition(chord2, min(k, m - 1))[: k + 1]  # m may equal k
             part = part[np.argsort(chord2[part], kind="stable")]
             ranked = list(zip(chord2[part].tolist(), loc[part].tolist(), strict=True))
         next_chord = math.sqrt(ranked[k][0]) if m > k else radius

@@ -88,6 +88,18 @@ def test_stations_on_the_same_spot_are_ranked_exactly() -> None:
     assert {h.distance_m for h in same} == {0.0}
 
 
+def test_a_ball_holding_exactly_k_of_many_candidates_is_ranked() -> None:
+    lon = np.concatenate([np.full(60, 120.5), np.linspace(121.5, 121.6, 10)])
+    lat = np.concatenate([np.full(60, 30.3), np.full(10, 30.3)])
+    index = StationIndex(_stations(lon, lat))
+    dist = _distances(120.5, 30.3, lon, lat)
+    for k in (59, 60, 61):
+        hits = index._nearest_in_ball(Point(120.5, 30.3), k)
+        if hits is not None:
+            _assert_exact(hits, dist, k)
+        _assert_exact(index.nearest(Point(120.5, 30.3), k), dist, k)
+
+
 @pytest.mark.parametrize("k", [3, 4, 5, 9, 50])
 def test_k_as_large_as_the_registry_or_larger_returns_every_station(k: int) -> None:
     lon, lat = np.array([120.40, 120.41, 120.45, 120.50]), np.array([30.30, 30.31, 30.3, 30.2])
