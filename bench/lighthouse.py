@@ -16,10 +16,11 @@ The app is this checkout's, started as `stationfinder run` on a free port with a
 `/nearest?lat=…&lon=…` is the locator's results page as the server renders it without
 JavaScript (the form's action).
 
-Prints a Markdown table (performance, accessibility, best practices, SEO as 0–100, and
-LCP in seconds; each the median of the runs) with the machine and date, then every audit
-that cost a page points in any run, so a shortfall can be fixed without opening the
-reports (the JSON reports stay in the output folder).
+Prints a Markdown table (performance, accessibility, best practices, SEO as 0–100; FCP
+and LCP in seconds, total blocking time in ms and cumulative layout shift; each the
+median of the runs) with the machine, its load before and after, and the date, then
+every audit that cost a page points in any run, so a shortfall can be fixed without
+opening the reports (the JSON reports stay in the output folder).
 """
 
 from __future__ import annotations
@@ -118,7 +119,11 @@ def _run_once(cli: Path, url: str, report: Path, blocked: str) -> dict[str, floa
     if data.get("runtimeError"):
         raise SystemExit(f"{url}: {data['runtimeError']}")
     scores = {name: round(100 * (data["categories"][name]["score"] or 0)) for name in CATEGORIES}
-    scores["lcp_s"] = data["audits"]["largest-contentful-paint"]["numericValue"] / 1000
+    audits = data["audits"]
+    scores["fcp_s"] = audits["first-contentful-paint"]["numericValue"] / 1000
+    scores["lcp_s"] = audits["largest-contentful-paint"]["numericValue"] / 1000
+    scores["tbt_ms"] = audits["total-blocking-time"]["numericValue"]
+    scores["cls"] = audits["cumulative-layout-shift"]["numericValue"]
     return scores
 
 
@@ -149,7 +154,7 @@ def _machine() -> str:
     chromium = subprocess.run(
         [CHROMIUM, "--version"], capture_output=True, text=True
     ).stdout.strip()
-    return f"{os.cpu_count()} CPUs (`nproc`), {model}, load {load}; Node {node}; {chromium}"
+    return f"{os.cpu_count()} CPUs (`nproc`), {model}; Node {node}; {chromium}; load now {load}"
 
 
 def main() -> None:
@@ -192,6 +197,7 @@ def main() -> None:
             for path in pages:  # warm: templates compiled, index built, before timing
                 _get(base + path, timeout=30)
             load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+            started = datetime.now(UTC).strftime("%Y-%m-%d %H:%M")
             rows, notes = [], {}
             for n, path in enumerate(pages):
                 runs = []
@@ -207,17 +213,19 @@ def main() -> None:
             app.terminate()
             app.wait(timeout=10)
 
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    print(f"Machine: {_machine()} (load before the runs {load_before}). Run {stamp}.")
+    ended = datetime.now(UTC).strftime("%H:%M UTC")
+    print(f"Machine: {_machine()} (before the runs {load_before}). Run {started}–{ended}.")
     print(f"Lighthouse {LIGHTHOUSE.split('@')[1]}, mobile, simulated throttling; median of")
     print(f"{args.runs} runs; map tiles blocked ({blocked}). Targets: {TARGETS}.\n")
-    print("| page | performance | accessibility | best practices | SEO | LCP s |")
-    print("|---|---|---|---|---|---|")
+    columns = "performance | accessibility | best practices | SEO | FCP s | LCP s | TBT ms | CLS"
+    print(f"| page | {columns} |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for path, median, _ in rows:
         shown = path if not path.startswith("/stations/") else "/stations/<id>"
         print(
             f"| `{shown}` | {median['performance']:.0f} | {median['accessibility']:.0f} | "
-            f"{median['best-practices']:.0f} | {median['seo']:.0f} | {median['lcp_s']:.2f} |"
+            f"{median['best-practices']:.0f} | {median['seo']:.0f} | {median['fcp_s']:.2f} | "
+            f"{median['lcp_s']:.2f} | {median['tbt_ms']:.0f} | {median['cls']:.3f} |"
         )
     if notes:
         print("\nAudits short of full marks in some run:")
