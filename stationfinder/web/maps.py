@@ -342,8 +342,10 @@ def courier_map(tiles: Tiles, assets: VendorAssets, fit: Box | None = None) -> f
 
 
 # What `render` wraps folium's script in. The first paint is the paint timing API's
-# first-contentful-paint; a page that never paints (opened in a background tab) or a
-# browser without paint timing loads the map a second after the page's load event.
+# first-contentful-paint (a browser without it: the next frame). A page hidden when it
+# loads (a background tab) has no first paint to report, and loads the map at its load
+# event; the 5 s after load are for a page that was hidden a moment and never reports
+# one (headless Chromium's first paint can come over a second after load).
 # Scripts inserted by a script run in the order inserted when `async` is false, so the
 # plugins find Leaflet; the map is drawn once every file has come (or failed: without
 # Leaflet there is no map, and the page works without one). Not strict mode: folium's
@@ -392,7 +394,9 @@ _AFTER_FIRST_PAINT = Template(
     } catch (e) {
         requestAnimationFrame(function () { setTimeout(load, 0); });
     }
-    window.addEventListener("load", function () { setTimeout(load, 1000); });
+    window.addEventListener("load", function () {
+        setTimeout(load, document.visibilityState === "hidden" ? 0 : 5000);
+    });
 })();
 """
 )

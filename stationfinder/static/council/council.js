@@ -73,8 +73,9 @@
   function mapsReady() { return !!(window.L && window.sfCoords); }
 
   /* Runs `then` once Leaflet is there: at once when the page loaded it, else after the
-   * page's first paint (the paint timing API's first-contentful-paint; a second after the
-   * load event where that never comes) from the URLs in the element's data-leaflet.
+   * page's first paint (the paint timing API's first-contentful-paint; at the load event
+   * in a hidden tab, which reports none; 5 s after it where none came) from the URLs in
+   * the element's data-leaflet.
    * `then` runs when the files have come or failed: it checks mapsReady(). */
   function withLeaflet(el, then) {
     var urls = el.getAttribute("data-leaflet");
@@ -106,8 +107,9 @@
     } catch (e) {
       requestAnimationFrame(function () { setTimeout(load, 0); });
     }
-    if (document.readyState === "complete") setTimeout(load, 1000);
-    else window.addEventListener("load", function () { setTimeout(load, 1000); });
+    function fallback() { setTimeout(load, document.visibilityState === "hidden" ? 0 : 5000); }
+    if (document.readyState === "complete") fallback();
+    else window.addEventListener("load", fallback);
   }
 
   /* The raise form's place: my position or a pin, both into the hidden lon/lat. */
