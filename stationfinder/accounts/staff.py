@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from stationfinder.accounts import passwords, throttling, tokens
 from stationfinder.accounts.roles import ROLES, STREET_STAFF
+from stationfinder.core.errors import DomainError, NotFoundError
 from stationfinder.core.text import N_
 from stationfinder.core.vocabulary import STREET_NAMES
 from stationfinder.models import StaffAccount
@@ -32,9 +33,10 @@ MIN_USERNAME = 2
 MAX_USERNAME = 64
 
 
-class AccountError(ValueError):
-    """A refused account change; nothing was written. `message` is an English gettext
-    msgid (with `%(name)s` placeholders filled from `params`), `field` the bad input."""
+class AccountError(DomainError):
+    """A refused account change (400); nothing was written. `message` is an English
+    gettext msgid (with `%(name)s` placeholders filled from `params`), `field` the bad
+    input. The web layer's one DomainError handler answers it like any other refusal."""
 
     def __init__(
         self,
@@ -44,11 +46,11 @@ class AccountError(ValueError):
         field: str | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> None:
-        self.template = message
-        self.code = code
-        self.field = field
-        self.params = dict(params or {})
-        super().__init__(message % self.params if self.params else message)
+        super().__init__(message, field, code=code, params=params)
+
+
+class AccountNotFound(AccountError, NotFoundError):
+    """No such account (404)."""
 
 
 def normalise_username(raw: str) -> str:
@@ -126,7 +128,7 @@ def create_account(
 def _account(session: Session, account_id: int) -> StaffAccount:
     account = session.get(StaffAccount, account_id)
     if account is None:
-        raise AccountError(N_("no such account"), code="not_found")
+        raise AccountNotFound(N_("no such account"), code="not_found")
     return account
 
 

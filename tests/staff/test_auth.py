@@ -270,3 +270,22 @@ def test_admin_cannot_lock_themselves_out(staffed: Flask, client: FlaskClient) -
     own = _account_id(staffed, "admin")
     refused = client.post(f"/staff/accounts/{own}/active", data={"csrf_token": token})
     assert refused.status_code == 400
+
+
+def test_account_refusals_are_answered_in_the_page_language(
+    staffed: Flask, client: FlaskClient
+) -> None:
+    """An account refusal goes through the one DomainError handler: its status (400, or
+    404 for an account that does not exist) and its words in Chinese, the number filled."""
+    log_in(client, "admin")
+    token = csrf_from(client.get("/staff/accounts").get_data(as_text=True))
+    own = _account_id(staffed, "admin")
+    short = client.post(
+        f"/staff/accounts/{own}/password", data={"password": "short", "csrf_token": token}
+    )
+    assert short.status_code == 400
+    page = short.get_data(as_text=True)
+    assert "10" in page and "password needs" not in page and "%(n)s" not in page
+    missing = client.post("/staff/accounts/999999/active", data={"csrf_token": token})
+    assert missing.status_code == 404
+    assert "no such account" not in missing.get_data(as_text=True)

@@ -18,14 +18,15 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext
 from flask_login import logout_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
 
 from stationfinder.accounts import staff as accounts
 from stationfinder.accounts import tokens as api_tokens
+from stationfinder.accounts.passwords import MIN_PASSWORD
 from stationfinder.accounts.roles import UNION_ADMIN
+from stationfinder.core.text import N_
 from stationfinder.db import get_session
 from stationfinder.models import ApiToken, StaffAccount, utcnow
 from stationfinder.web.auth import (
@@ -37,6 +38,7 @@ from stationfinder.web.auth import (
     start_session,
 )
 from stationfinder.web.errors import ApiError
+from stationfinder.web.i18n import refusal_words
 from stationfinder.web.limits import limiter
 from stationfinder.web.staff import bp
 from stationfinder.web.staff.forms import (
@@ -57,7 +59,7 @@ def _safe_next(target: str | None) -> str:
 
 
 def _words(exc: accounts.AccountError) -> str:
-    return gettext(exc.template, **exc.params) if exc.params else gettext(exc.template)
+    return refusal_words(exc.template, exc.params, exc.message)
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -143,24 +145,16 @@ def accounts_page() -> BaseResponse | tuple[str, int]:
     return html, 400 if form.errors else 200
 
 
-def _refused(exc: accounts.AccountError) -> ApiError:
-    status = 404 if exc.code == "not_found" else 400
-    return ApiError(exc.template, status=status, code=exc.code, field=exc.field)
-
-
 @bp.post("/accounts/<int:account_id>/active")
 @staff_required(UNION_ADMIN)
 def toggle_account(account_id: int) -> BaseResponse:
     staff = current_staff()
     assert staff is not None
     db_session = get_session()
-    try:
-        with db_session.begin():
-            account = db_session.get(StaffAccount, account_id)
-            active = not account.active if account is not None else False
-            account = accounts.set_active(db_session, account_id, active, by=staff.id)
-    except accounts.AccountError as exc:
-        raise _refused(exc) from None
+    with db_session.begin():  # an AccountError is answered by the one DomainError handler
+        account = db_session.get(StaffAccount, account_id)
+        active = not account.active if account is not None else False
+        account = accounts.set_active(db_session, account_id, active, by=staff.id)
     flash("account_activated" if active else "account_deactivated")
     return redirect(url_for("staff.accounts"))
 
@@ -170,13 +164,14 @@ def toggle_account(account_id: int) -> BaseResponse:
 def reset_password(account_id: int) -> BaseResponse:
     form = PasswordForm()
     if not form.validate_on_submit():
-        raise ApiError("the new password needs at least 10 characters", field="password")
+        raise ApiError(
+            N_("the password needs at least %(n)s characters"),
+            field="password",
+            params={"n": MIN_PASSWORD},
+        )
     db_session = get_session()
-    try:
-        with db_session.begin():
-            accounts.reset_password(db_session, account_id, form.password.data)
-    except accounts.AccountError as exc:
-        raise _refused(exc) from None
+    with db_session.begin():  # an AccountError is answered by the one DomainError handler
+        accounts.reset_password(db_session, account_id, form.password.data)
     flash("password_reset")
     return redirect(url_for("staff.accounts"))
 
