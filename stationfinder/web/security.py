@@ -20,11 +20,35 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, request
+from werkzeug.urls import iri_to_uri
 
 from stationfinder.web.errors import InvalidParameter
 
 NONCE_PLACEHOLDER = "{nonce}"
 HSTS = "max-age=31536000"  # a year; no includeSubDomains: other hosts of the domain are not ours
+
+
+MAX_NEXT = 2000  # longer is no page of ours
+
+
+def same_site_path(target: str | None) -> str | None:
+    """`target` if it is a path on this site, else None: where a form may send the
+    browser back to (the 强光模式 toggle, staff sign-in's `next`).
+
+    Refused: anything with a scheme or host (`https://evil`, `//evil`), a backslash
+    (`/\\evil`, which browsers read as `//evil`), and any whitespace or control character
+    (browsers drop tabs and newlines, so `/\\t/evil` would become `//evil` too).
+    """
+    if not target or len(target) > MAX_NEXT or not target.startswith("/"):
+        return None
+    if target.startswith("//") or "\\" in target:
+        return None
+    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return iri_to_uri(target)
 
 
 def tile_sources(tile_url: str, subdomains: str) -> list[str]:

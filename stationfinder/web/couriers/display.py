@@ -12,44 +12,24 @@ at once without posting the form).
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import has_request_context, redirect, request, url_for
-from werkzeug.urls import iri_to_uri
 from werkzeug.wrappers import Response as BaseResponse
 
 from stationfinder.web.couriers import bp
 from stationfinder.web.i18n import COOKIE_MAX_AGE
+from stationfinder.web.security import same_site_path
+
+__all__ = ["COOKIE", "HIGH", "HTML_CLASS", "NORMAL", "contrast_high", "same_site_path"]
 
 COOKIE = "contrast"
 HIGH = "high"
 NORMAL = "normal"
 HTML_CLASS = "contrast-high"
-MAX_NEXT = 2000  # longer is no page of ours
 
 
 def contrast_high() -> bool:
     """Whether this request's courier chose 强光模式."""
     return request.cookies.get(COOKIE) == HIGH
-
-
-def same_site_path(target: str | None) -> str | None:
-    """`target` if it is a path on this site, else None.
-
-    Refused: anything with a scheme or host (`https://evil`, `//evil`), a backslash
-    (`/\\evil`, which browsers read as `//evil`), and any whitespace or control character
-    (browsers drop tabs and newlines, so `/\\t/evil` would become `//evil` too).
-    """
-    if not target or len(target) > MAX_NEXT or not target.startswith("/"):
-        return None
-    if target.startswith("//") or "\\" in target:
-        return None
-    if any(ch.isspace() or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc:
-        return None
-    return iri_to_uri(target)
 
 
 def _this_page() -> str:

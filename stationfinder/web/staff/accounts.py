@@ -6,8 +6,6 @@ are in accounts/; the session side is web/auth.py.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     current_app,
     flash,
@@ -40,6 +38,7 @@ from stationfinder.web.auth import (
 from stationfinder.web.errors import ApiError
 from stationfinder.web.i18n import refusal_words
 from stationfinder.web.limits import limiter
+from stationfinder.web.security import same_site_path
 from stationfinder.web.staff import bp
 from stationfinder.web.staff.forms import (
     AccountForm,
@@ -48,14 +47,6 @@ from stationfinder.web.staff.forms import (
     PasswordForm,
     TokenForm,
 )
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and "\\" not in target:
-            return target
-    return url_for("staff.home")
 
 
 def _words(exc: accounts.AccountError) -> str:
@@ -81,7 +72,7 @@ def login() -> BaseResponse | tuple[str, int]:
             )
             user = staff_user(account) if account is not None else None
         if user is not None:
-            target = _safe_next(request.args.get("next"))
+            target = same_site_path(request.args.get("next")) or url_for("staff.home")
             start_session(user)
             response = redirect(target)
             remember_device(response, username)
