@@ -17,8 +17,8 @@ Only the standard library and shapely are used, and every random choice comes fr
 seeded random.Random, so running it twice gives byte-identical files. How a station is
 entered (access, its note, seats, step_free) is drawn from a generator seeded with the
 station's id, so adding those fields moved no station, name, phone or hours. The subdistrict
-table below repeats stationfinder/vocabulary.py on purpose (the script runs without the
-package installed); tests/test_sample_data.py checks that the two agree.
+table below is the origin of Qiantang's areas in areas.geojson (division codes, names and
+the QT-XX id stems); the app reads them from that file, not from code.
 """
 
 from __future__ import annotations
@@ -65,6 +65,7 @@ STREETS: tuple[Street, ...] = (
     Street("前进街道", "Qianjin Subdistrict", "QJ", "330114007", 16),
 )
 DISTRICT = ("钱塘区", "Qiantang District")
+DISTRICT_DIVISION = "330114"
 
 # --- outlines ---------------------------------------------------------------------
 # Shared vertices (lon, lat). The district has two parts with the Qiantang river
@@ -442,27 +443,38 @@ def rounded(geometry: BaseGeometry) -> dict[str, Any]:
 
 
 def areas_document(outlines: dict[str, Polygon]) -> dict[str, Any]:
-    features = [
+    """The outlines in the app's area schema (stationfinder/geo/areas.py): the district,
+    then its subdistricts, each with its division code; the seven keep their legacy
+    station-id stems (QT-BY-001)."""
+    features: list[dict[str, Any]] = [
+        {
+            "type": "Feature",
+            "geometry": rounded(district_outline(outlines)),
+            "properties": {
+                "level": "district",
+                "division": DISTRICT_DIVISION,
+                "name": DISTRICT[0],
+                "name_en": DISTRICT[1],
+                "city": "杭州市",
+                "city_en": "Hangzhou",
+            },
+        }
+    ]
+    features += [
         {
             "type": "Feature",
             "geometry": rounded(outlines[street.name]),
             "properties": {
+                "level": "subdistrict",
+                "division": street.division,
                 "name": street.name,
                 "name_en": street.en,
-                "code": street.code,
-                "division": street.division,
-                "level": "subdistrict",
+                "district": DISTRICT_DIVISION,
+                "id_prefix": f"QT-{street.code}",
             },
         }
         for street in STREETS
     ]
-    features.append(
-        {
-            "type": "Feature",
-            "geometry": rounded(district_outline(outlines)),
-            "properties": {"name": DISTRICT[0], "name_en": DISTRICT[1], "level": "district"},
-        }
-    )
     return {
         "type": "FeatureCollection",
         "properties": {

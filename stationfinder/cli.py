@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select, update
 
 from stationfinder import db
 from stationfinder.accounts import staff as accounts
-from stationfinder.accounts.roles import ROLES, STREET_STAFF, UNION_ADMIN
-from stationfinder.core.vocabulary import STREET_NAMES
+from stationfinder.accounts.roles import DISTRICT_ADMIN, ROLES, STREET_STAFF, UNION_ADMIN
 from stationfinder.geo.areas import Areas, AreasError
 from stationfinder.geo.point import Point
-from stationfinder.models import AreaSet
+from stationfinder.models import AreaSet, CouncilIssue, Meeting, StaffAccount, Station
 from stationfinder.registry import spreadsheets
 from stationfinder.registry import stations as registry
 from stationfinder.web.context import current_areas
@@ -150,46 +149,77 @@ def export_stations(output: Path | None, fmt: str | None, english_headers: bool)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @with_appcontext
 def load_areas(file: Path) -> None:
-    """Replace the district and subdistrict outlines with an official GeoJSON FILE.
+    """Replace the districts' and subdistricts' outlines with a GeoJSON FILE (a district's,
+    a city's or a province's; README, "Areas", gives the properties).
 
-    Refused when an active station would then lie outside its subdistrict.
+    Subdistricts are matched to the loaded ones by division code, so a name that becomes
+    qualified (another district has it too) is renamed wherever it is stored. Refused,
+    changing nothing, when a loaded subdistrict is missing from FILE while stations or
+    staff use it, or when an active station would then lie outside its subdistrict.
     """
     try:
         areas = Areas.from_file(file)
     except AreasError as exc:
-        raise click.ClickException(f"{file}: {exc}") from None
+        raise click.ClickException(str(exc)) from None
+    old = _areas()
+    renamed = {}
+    for s in old.listed():
+        new = areas.subdistrict(s.code)
+        if new is not None and new.key != s.key:
+            renamed[s.key] = new.key
     with db.get_db().sessions() as session, session.begin():
         misplaced = []
         for station in registry.active_stations(session):
+            street = renamed.get(station.street, station.street)
             found = areas.street_at(Point(station.lon, station.lat))
-            if found != station.street:
+            if found != street:
                 misplaced.append(f"{station.id} {station.name}: in {found or 'no subdistrict'}")
+        for account in session.scalars(select(StaffAccount).where(StaffAccount.active)):
+            street = renamed.get(account.street or "", account.street)
+            if account.role == STREET_STAFF and areas.subdistrict(street) is None:
+                misplaced.append(f"staff {account.username}: {account.street} is not in {file}")
+            if account.role == DISTRICT_ADMIN and areas.district(account.district) is None:
+                misplaced.append(f"staff {account.username}: {account.district} is not in {file}")
         if misplaced:
             for line in misplaced:
                 click.echo(f"  {line}", err=True)
             raise click.ClickException(
-                f"{len(misplaced)} station(s) would lie outside their subdistrict; "
-                "fix them first. Nothing was changed."
+                f"{len(misplaced)} station(s) or account(s) would lie outside the loaded "
+                "areas; fix them first. Nothing was changed."
             )
+        for before, after in renamed.items():
+            for model in (Station, CouncilIssue, Meeting, StaffAccount):
+                session.execute(update(model).where(model.street == before).values(street=after))
         stored = session.get(AreaSet, 1)
-        document = json.loads(file.read_text(encoding="utf-8"))
+        document = areas.to_geojson()
         if stored is None:
             session.add(AreaSet(id=1, document=document, source=file.name))
         else:
             stored.document = document
             stored.source = file.name
-    click.echo(f"loaded outlines from {file}; restart the workers to use them")
+    for before, after in renamed.items():
+        click.echo(f"  renamed {before} -> {after}")
+    click.echo(
+        f"loaded {len(areas.districts())} district(s), {len(areas.listed())} subdistrict(s) "
+        f"from {file}; restart the workers to use them"
+    )
 
 
 @click.command("create-staff")
 @click.argument("username")
 @click.option("--role", type=click.Choice(ROLES), default=UNION_ADMIN, show_default=True)
-@click.option("--street", type=click.Choice(STREET_NAMES), help="For street_staff.")
+@click.option("--street", help="For street_staff: their subdistrict (name or division code).")
+@click.option("--district", help="For district_admin: their district (code or name).")
 @click.option("--name", "display_name", default="", help="Name shown in the history.")
 @click.password_option(envvar="STATIONFINDER_NEW_STAFF_PASSWORD")
 @with_appcontext
 def create_staff(
-    username: str, role: str, street: str | None, display_name: str, password: str
+    username: str,
+    role: str,
+    street: str | None,
+    district: str | None,
+    display_name: str,
+    password: str,
 ) -> None:
     """Make a staff account (the first one is usually the union_admin).
 
@@ -197,6 +227,8 @@ def create_staff(
     """
     if role == STREET_STAFF and street is None:
         raise click.ClickException("street_staff needs --street (their subdistrict)")
+    if role == DISTRICT_ADMIN and district is None:
+        raise click.ClickException("district_admin needs --district (their district)")
     try:
         with db.get_db().sessions() as session, session.begin():
             account = accounts.create_account(
@@ -205,7 +237,9 @@ def create_staff(
                 password=password,
                 role=role,
                 street=street,
+                district=district,
                 display_name=display_name,
+                areas=_areas(),
             )
             name = account.username
     except accounts.AccountError as exc:

@@ -230,6 +230,7 @@ def _prepare_meeting(database_url: str) -> int:
                     place="白杨街道小哥之家",
                     street=STREET,
                     actor="secretary",
+                    areas=areas,
                 )
                 for i in range(ITEMS):
                     ids = []

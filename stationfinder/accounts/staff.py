@@ -23,10 +23,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stationfinder.accounts import passwords, throttling, tokens
-from stationfinder.accounts.roles import ROLES, STREET_STAFF
+from stationfinder.accounts.roles import DISTRICT_ADMIN, ROLES, STREET_STAFF
 from stationfinder.core.errors import DomainError, NotFoundError
 from stationfinder.core.text import N_
-from stationfinder.core.vocabulary import STREET_NAMES
+from stationfinder.geo.areas import Areas
 from stationfinder.models import StaffAccount
 
 MIN_USERNAME = 2
@@ -87,10 +87,14 @@ def create_account(
     password: str,
     role: str,
     street: str | None = None,
+    district: str | None = None,
     display_name: str = "",
+    areas: Areas | None = None,
 ) -> StaffAccount:
-    """A new account; refused (AccountError) for a taken name, a role without its street,
-    a short password."""
+    """A new account; refused (AccountError) for a taken name, a role without its area
+    (street staff a loaded subdistrict, district admins a loaded district: `areas`), a
+    short password. The subdistrict may be given by key, division code or English name;
+    the district by code or name."""
     if role not in ROLES:
         raise AccountError(N_("unknown role"), code="bad_role", field="role")
     if role == STREET_STAFF:
@@ -98,8 +102,20 @@ def create_account(
             raise AccountError(
                 N_("street staff need a subdistrict"), code="street_required", field="street"
             )
-        if street not in STREET_NAMES:
+        street = areas.resolve(street) if areas is not None else None
+        if street is None:
             raise AccountError(N_("unknown subdistrict"), code="bad_street", field="street")
+    elif role == DISTRICT_ADMIN:
+        if not district:
+            raise AccountError(
+                N_("a district admin needs a district"),
+                code="district_required",
+                field="district",
+            )
+        found = areas.district(district) if areas is not None else None
+        if found is None:
+            raise AccountError(N_("unknown district"), code="bad_district", field="district")
+        district = found.code
     _check_password(password)
     name = normalise_username(username)
     if not MIN_USERNAME <= len(name) <= MAX_USERNAME or any(
@@ -119,6 +135,7 @@ def create_account(
         password_hash=passwords.hash_password(password),
         role=role,
         street=street if role == STREET_STAFF else None,
+        district=district if role == DISTRICT_ADMIN else None,
     )
     session.add(account)
     session.flush()

@@ -1,4 +1,7 @@
-"""The registry's fixed vocabularies: amenities, ways in, station kinds and subdistricts.
+"""The registry's fixed vocabularies: amenities, ways in and station kinds.
+
+Subdistricts and districts are not fixed: they are data, loaded with the outlines
+(`stationfinder.geo.areas`).
 
 Each entry carries its stable code, its zh-CN and English labels, and (for amenities)
 the OpenStreetMap tag that says the same thing where one exists. Codes are what the
@@ -85,27 +88,3 @@ KINDS: tuple[Kind, ...] = (
     Kind("其他", "Other"),
 )
 KIND_NAMES: tuple[str, ...] = tuple(k.name for k in KINDS)
-
-
-@dataclass(frozen=True, slots=True)
-class Street:
-    name: str  # canonical value, e.g. 白杨街道
-    en: str
-    code: str  # two letters used in station ids (QT-BY-001)
-    division: str  # administrative division code
-
-
-STREETS: tuple[Street, ...] = (
-    Street("下沙街道", "Xiasha Subdistrict", "XS", "330114001"),
-    Street("白杨街道", "Baiyang Subdistrict", "BY", "330114002"),
-    Street("河庄街道", "Hezhuang Subdistrict", "HZ", "330114003"),
-    Street("义蓬街道", "Yipeng Subdistrict", "YP", "330114004"),
-    Street("新湾街道", "Xinwan Subdistrict", "XW", "330114005"),
-    Street("临江街道", "Linjiang Subdistrict", "LJ", "330114006"),
-    Street("前进街道", "Qianjin Subdistrict", "QJ", "330114007"),
-)
-STREET_BY_NAME: dict[str, Street] = {s.name: s for s in STREETS}
-STREET_BY_CODE: dict[str, Street] = {s.code: s for s in STREETS}
-STREET_NAMES: tuple[str, ...] = tuple(s.name for s in STREETS)
-# The one order subdistricts are listed in, everywhere (the statistics bureau's codes).
-STREET_RANK: dict[str, int] = {s.name: i for i, s in enumerate(STREETS)}

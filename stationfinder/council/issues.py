@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -470,11 +470,13 @@ def board(
     *,
     category: str | None = None,
     street: str | None = None,
+    streets: Collection[str] | None = None,
     status: str | None = None,
     limit: int = BOARD_LIMIT,
     offset: int = 0,
 ) -> list[CouncilIssue]:
-    """Visible issues, most backed and newest first; open ones unless `status` says."""
+    """Visible issues, most backed and newest first; open ones unless `status` says.
+    `street` keeps one subdistrict's, `streets` those of several (a district's)."""
     query = select(CouncilIssue).where(CouncilIssue.hidden.is_(False))
     if status in STATUSES and status != MERGED:
         query = query.where(CouncilIssue.status == status)
@@ -484,6 +486,8 @@ def board(
         query = query.where(CouncilIssue.category == category)
     if street:
         query = query.where(CouncilIssue.street == street)
+    if streets is not None:
+        query = query.where(CouncilIssue.street.in_(list(streets)))
     query = query.order_by(
         CouncilIssue.backing_count.desc(), CouncilIssue.created_at.desc(), CouncilIssue.id.desc()
     )

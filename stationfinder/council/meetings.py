@@ -20,7 +20,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stationfinder.core.text import N_
-from stationfinder.core.vocabulary import STREET_NAMES
 from stationfinder.council.issues import (
     ACCEPTED,
     ADDITION_MAX,
@@ -33,6 +32,7 @@ from stationfinder.council.issues import (
     clean_text,
     get_issue,
 )
+from stationfinder.geo.areas import Areas
 from stationfinder.models import (
     AgendaIssue,
     AgendaItem,
@@ -93,12 +93,15 @@ def create_meeting(
     place: str,
     street: str,
     actor: str,
+    areas: Areas,
     duration_minutes: int = 90,
     station_id: str | None = None,
     organisations: list[str] | None = None,
 ) -> Meeting:
-    if street not in STREET_NAMES:
+    found = areas.subdistrict(street)
+    if found is None:
         raise CouncilError(N_("choose a subdistrict"), field="street")
+    street = found.key
     if starts_at.tzinfo is None:
         raise CouncilError(N_("the start needs a time zone"), field="starts_at")
     if not 15 <= duration_minutes <= 8 * 60:

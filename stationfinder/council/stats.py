@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stationfinder.core.vocabulary import STREET_NAMES
 from stationfinder.council.issues import (
     CATEGORIES,
     CLOSED_STATUSES,
@@ -25,6 +24,7 @@ from stationfinder.council.issues import (
     SHANGHAI,
     work_order_number,
 )
+from stationfinder.geo.areas import Areas
 from stationfinder.models import AgendaItem, CouncilIssue, Decision, Meeting, utcnow
 
 NO_PLACE = ""  # issues raised without a place
@@ -57,6 +57,7 @@ class CouncilStatistics:
     closed: int = 0
     by_category: list[tuple[str, int]] = field(default_factory=list)
     by_street: list[tuple[str, int]] = field(default_factory=list)
+    by_district: list[tuple[str, int]] = field(default_factory=list)  # (division code, n)
     by_month: list[tuple[str, int]] = field(default_factory=list)
     by_status: list[tuple[str, int]] = field(default_factory=list)
     first_reply: Durations = Durations(0, None, None)
@@ -68,7 +69,16 @@ def _hours(start: datetime, end: datetime) -> float:
     return (end - start).total_seconds() / 3600
 
 
-def council_statistics(session: Session, now: datetime | None = None) -> CouncilStatistics:
+# Up to this many loaded subdistricts every one is listed, issues or none; beyond (a
+# city's or a province's areas) only those with issues, so the table stays readable.
+LIST_EVERY_SUBDISTRICT_UP_TO = 60
+
+
+def council_statistics(
+    session: Session, areas: Areas, now: datetime | None = None
+) -> CouncilStatistics:
+    """Figures over every issue not merged into another; per subdistrict and district in
+    the loaded areas' one order (issues without a place last)."""
     now = now or utcnow()
     issues = list(session.scalars(select(CouncilIssue).where(CouncilIssue.status != MERGED)))
     stats = CouncilStatistics(total=len(issues))
@@ -77,7 +87,20 @@ def council_statistics(session: Session, now: datetime | None = None) -> Council
     categories = Counter(i.category for i in issues)
     stats.by_category = [(c.code, categories.get(c.code, 0)) for c in CATEGORIES]
     streets = Counter(i.street or NO_PLACE for i in issues)
-    stats.by_street = [(s, streets.get(s, 0)) for s in (*STREET_NAMES, NO_PLACE)]
+    every = len(areas.subdistrict_keys()) <= LIST_EVERY_SUBDISTRICT_UP_TO
+    known = [k for k in areas.subdistrict_keys() if every or streets.get(k)]
+    unknown = sorted(k for k in streets if k != NO_PLACE and areas.subdistrict(k) is None)
+    stats.by_street = [(s, streets.get(s, 0)) for s in (*known, *unknown, NO_PLACE)]
+    districts: Counter[str] = Counter()
+    for key, n in streets.items():
+        found = areas.district_of(key)
+        if found is not None:
+            districts[found.code] += n
+    stats.by_district = [
+        (d.code, districts.get(d.code, 0))
+        for d in areas.districts()
+        if every or districts.get(d.code)
+    ]
     months = Counter(i.created_at.astimezone(SHANGHAI).strftime("%Y-%m") for i in issues)
     stats.by_month = sorted(months.items())
     statuses = Counter(i.status for i in issues)

@@ -27,7 +27,7 @@ from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import polylabel
 
-from stationfinder.geo.areas import DISTRICT_NAME, Areas
+from stationfinder.geo.areas import Areas
 from stationfinder.geo.point import Point
 from stationfinder.geo.travel import ROUTE_FACTOR
 
@@ -81,9 +81,10 @@ class Coverage:
     minutes: int
     reach_m: dict[str, float]  # mode -> radius in metres
     subdistricts: list[SubdistrictCoverage]
-    district: SubdistrictCoverage
+    district: SubdistrictCoverage  # the whole district's figures (name: its zh name)
     reach: dict[str, BaseGeometry]  # mode -> union of every station's reach (WGS-84)
     sites: list[Site]
+    district_code: str = ""  # the district's 6-digit division code
 
 
 def reach_metres(speed_kmh: float, minutes: float = MINUTES) -> float:
@@ -94,8 +95,8 @@ def reach_metres(speed_kmh: float, minutes: float = MINUTES) -> float:
 class _Projection:
     """WGS-84 lon/lat <-> metres on a transverse Mercator centred on the district."""
 
-    def __init__(self, areas: Areas) -> None:
-        minx, miny, maxx, maxy = areas.bounds
+    def __init__(self, bounds: tuple[float, float, float, float]) -> None:
+        minx, miny, maxx, maxy = bounds
         local = ProjCRS.from_proj4(
             f"+proj=tmerc +lat_0={(miny + maxy) / 2:.4f} +lon_0={(minx + maxx) / 2:.4f} "
             "+k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m +no_defs"
@@ -122,9 +123,18 @@ def coverage(
     walk_kmh: float,
     ride_kmh: float,
     minutes: int = MINUTES,
+    district: str | None = None,
 ) -> Coverage:
-    """The service circle's figures for every subdistrict and for the whole district."""
-    projection = _Projection(areas)
+    """The service circle's figures for one district (its division code; by default the
+    first loaded) and each of its subdistricts. One district at a time: the projection
+    is centred on it, which keeps areas true to 0.003 % where one projection over a
+    province or the country would not."""
+    chosen = areas.district(district) if district else areas.districts()[0]
+    if chosen is None:
+        raise KeyError(f"no district {district!r} is loaded")
+    keys = set(areas.subdistrict_keys(chosen.code))
+    sites = [s for s in sites if s.street in keys]
+    projection = _Projection(areas.district_bounds(chosen.code))
     radius = {"walk": reach_metres(walk_kmh, minutes), "ride": reach_metres(ride_kmh, minutes)}
     centres = [projection.to_metres(shapely.Point(s.point.lon, s.point.lat)) for s in sites]
     reach = {
@@ -154,16 +164,18 @@ def coverage(
         )
 
     subdistricts = [
-        figures(name, outline, counts.get(name, 0)) for name, outline in areas.subdistricts()
+        figures(name, outline, counts.get(name, 0))
+        for name, outline in areas.subdistricts(chosen.code)
     ]
-    district = figures(DISTRICT_NAME, areas.outline(DISTRICT_NAME), len(sites))
+    whole = figures(chosen.name, areas.outline(chosen.code), len(sites))
     return Coverage(
         minutes=minutes,
         reach_m=radius,
         subdistricts=subdistricts,
-        district=district,
+        district=whole,
         reach={mode: projection.to_wgs84(reach[mode]) for mode in MODES},
         sites=list(sites),
+        district_code=chosen.code,
     )
 
 

@@ -40,7 +40,7 @@ class CouncilIssue(Base):
     # The place, all optional: a point (WGS-84), the station it was raised at, a label.
     lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
-    street: Mapped[str | None] = mapped_column(String(20), index=True)
+    street: Mapped[str | None] = mapped_column(String(60), index=True)
     station_id: Mapped[str | None] = mapped_column(ForeignKey("stations.id"))
     place_label: Mapped[str | None] = mapped_column(String(200))
     photo_id: Mapped[str | None] = mapped_column(ForeignKey("photos.id"))
@@ -137,7 +137,7 @@ class Meeting(Base):
     duration_minutes: Mapped[int] = mapped_column(Integer, default=90)
     place: Mapped[str] = mapped_column(String(200))
     station_id: Mapped[str | None] = mapped_column(ForeignKey("stations.id"))
-    street: Mapped[str] = mapped_column(String(20), index=True)
+    street: Mapped[str] = mapped_column(String(60), index=True)
     organisations: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The sign-in record: [{"organisation": "...", "present": 3}, ...]
     sign_in: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)

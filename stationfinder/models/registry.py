@@ -31,7 +31,7 @@ class Station(Base):
     name: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str | None] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(40))
-    street: Mapped[str] = mapped_column(String(20), index=True)
+    street: Mapped[str] = mapped_column(String(60), index=True)  # a subdistrict key
     address: Mapped[str] = mapped_column(String(200), default="")
     lon: Mapped[float] = mapped_column(Float)  # WGS-84
     lat: Mapped[float] = mapped_column(Float)  # WGS-84
@@ -99,8 +99,9 @@ class StaffAccount(Base):
     username: Mapped[str] = mapped_column(String(64), unique=True)
     display_name: Mapped[str] = mapped_column(String(100), default="")
     password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(32))  # street_staff, council_secretary, union_admin
-    street: Mapped[str | None] = mapped_column(String(20))  # street_staff's own subdistrict
+    role: Mapped[str] = mapped_column(String(32))  # street_staff, district_admin, …
+    street: Mapped[str | None] = mapped_column(String(60))  # street_staff's own subdistrict
+    district: Mapped[str | None] = mapped_column(String(6))  # district_admin's (its code)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Moves on when the account's sessions must end (logout, password reset, disabling);

@@ -26,10 +26,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from stationfinder.accounts.roles import STREET_STAFF, UNION_ADMIN
+from stationfinder.accounts.roles import DISTRICT_ADMIN, STATION_EDITORS, STREET_STAFF, UNION_ADMIN
 from stationfinder.core.clock import SHANGHAI
 from stationfinder.core.text import N_
-from stationfinder.core.vocabulary import AMENITY_BY_CODE, STREET_BY_CODE, STREET_BY_NAME
+from stationfinder.core.vocabulary import AMENITY_BY_CODE
 from stationfinder.geo.areas import Areas
 from stationfinder.models import Station, StationRevision, utcnow
 from stationfinder.registry.stations import (
@@ -55,17 +55,41 @@ class Editor:
 
     username: str
     role: str
-    street: str | None = None
+    street: str | None = None  # street_staff's subdistrict (its key)
+    district: str | None = None  # district_admin's district (its 6-digit code)
+    # The subdistrict keys a district_admin keeps, from the loaded areas at sign-in.
+    district_streets: frozenset[str] = frozenset()
 
     @property
     def edits_stations(self) -> bool:
-        return self.role in (STREET_STAFF, UNION_ADMIN)
+        return self.role in STATION_EDITORS
+
+    @property
+    def scope(self) -> str | None:
+        """What the editor is limited to, in words for refusals: their subdistrict or
+        district; None for union_admin."""
+        if self.role == STREET_STAFF:
+            return self.street
+        if self.role == DISTRICT_ADMIN:
+            return self.district
+        return None
 
     def may_edit(self, street: str) -> bool:
-        """union_admin edits everywhere; street_staff only in their own subdistrict."""
+        """union_admin edits everywhere; district_admin in their district's subdistricts;
+        street_staff only in their own subdistrict."""
         if self.role == UNION_ADMIN:
             return True
+        if self.role == DISTRICT_ADMIN:
+            return street in self.district_streets
         return self.role == STREET_STAFF and self.street is not None and self.street == street
+
+    def limit(self) -> frozenset[str] | None:
+        """The subdistrict keys whose stations this editor's lists show; None for all."""
+        if self.role == STREET_STAFF:
+            return frozenset({self.street}) if self.street else frozenset()
+        if self.role == DISTRICT_ADMIN:
+            return self.district_streets
+        return None
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -270,10 +294,14 @@ def _name_key(name: str) -> str:
     return re.sub(r"\s+", "", name).casefold()
 
 
-def next_station_id(session: Session, street: str) -> str:
-    """The next free id in a subdistrict, e.g. QT-BY-024."""
-    code = STREET_BY_NAME[street].code
-    prefix = f"QT-{code}-"
+def next_station_id(session: Session, street: str, areas: Areas) -> str:
+    """The next free id in a subdistrict: its stem and a serial, e.g. QT-BY-024 or
+    D330191-003-007 (the stem is D and the division code unless the outlines give another)."""
+    found = areas.subdistrict(street)
+    if found is None:
+        raise InvalidStation(N_("unknown subdistrict %(value)s"), field="street",
+                             params={"value": street})  # fmt: skip
+    prefix = f"{found.id_prefix}-"
     taken = session.scalars(select(Station.id).where(Station.id.like(prefix + "%")))
     numbers = [int(s[len(prefix) :]) for s in taken if s[len(prefix) :].isdigit()]
     return f"{prefix}{max(numbers, default=0) + 1:03d}"
@@ -316,18 +344,18 @@ def _check_allowed(editor: Editor, street: str) -> None:
     if not editor.may_edit(street):
         raise NotAllowed(
             N_("you edit the stations of %(mine)s only; this one is in %(street)s"),
-            params={"mine": editor.street, "street": street},
+            params={"mine": editor.scope, "street": street},
         )
 
 
-def _check_id_prefix(station_id: str, street: str) -> None:
-    """An id that names a subdistrict (QT-BY-001) must name the station's own: one that
-    claims another's would file the station under the wrong street office at a glance
-    (and in every list sorted by id)."""
-    parts = station_id.split("-")
-    claimed = STREET_BY_CODE.get(parts[1]) if len(parts) == 3 and parts[0] == "QT" else None
-    own = STREET_BY_NAME[street]
-    if claimed is not None and claimed != own:
+def _check_id_prefix(station_id: str, street: str, areas: Areas) -> None:
+    """An id that names a subdistrict (QT-BY-001, D330191-003-007) must name the station's
+    own: one that claims another's would file the station under the wrong street office
+    at a glance (and in every list sorted by id)."""
+    stem, _, serial = station_id.rpartition("-")
+    own = areas.subdistrict(street)
+    claimed = areas.with_id_prefix(stem) if serial else None
+    if claimed is not None and own is not None and claimed != own:
         raise InvalidStation(
             N_(
                 "the id %(id)s names %(claimed)s, but the station is in %(street)s"
@@ -336,9 +364,9 @@ def _check_id_prefix(station_id: str, street: str) -> None:
             field="id",
             params={
                 "id": station_id,
-                "claimed": claimed.name,
-                "street": own.name,
-                "prefix": f"QT-{own.code}-",
+                "claimed": claimed.key,
+                "street": own.key,
+                "prefix": f"{own.id_prefix}-",
             },
         )
 
@@ -372,10 +400,10 @@ def create_station(
     raw = dict(raw)
     if not raw.get("id"):
         data = validate({**raw, "id": "QT-XX-000"}, areas)
-        raw["id"] = next_station_id(session, data.street)
+        raw["id"] = next_station_id(session, data.street, areas)
     data = validate(raw, areas)
     _check_allowed(editor, data.street)
-    _check_id_prefix(data.id, data.street)
+    _check_id_prefix(data.id, data.street, areas)
     if session.get(Station, data.id) is not None:
         raise DuplicateStation(
             N_("there is already a station %(id)s"), field="id", params={"id": data.id}

@@ -36,7 +36,7 @@ from typing import Any
 
 from stationfinder.core import hours
 from stationfinder.core.text import N_
-from stationfinder.core.vocabulary import ACCESS_CODES, AMENITY_CODES, KIND_NAMES, STREET_NAMES
+from stationfinder.core.vocabulary import ACCESS_CODES, AMENITY_CODES, KIND_NAMES
 
 
 class FieldType(StrEnum):
@@ -218,8 +218,7 @@ STATION_FIELDS: tuple[StationField, ...] = (
         "street",
         FieldType.TEXT,
         N_("Subdistrict"),
-        max_length=20,
-        choices=STREET_NAMES,
+        max_length=60,  # a subdistrict's key (geo/areas.py); the loaded outlines list them
         header_zh="街道",
         imported=True,
         editable=True,

@@ -14,7 +14,8 @@ A report says one of seven things about a station. What confirming it does:
   such stations): staff are sent to the station's edit page to check how couriers get in
   (the hours, the public notes, or retiring a station that no longer takes couriers).
 
-street_staff see and handle the reports of their own subdistrict only; union_admin all.
+street_staff see and handle the reports of their own subdistrict only, district_admin
+those of their district's; union_admin all.
 No Flask here: callers own the transaction (`with session.begin():`); functions flush.
 """
 
@@ -26,7 +27,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stationfinder.accounts.roles import UNION_ADMIN
 from stationfinder.core.errors import DomainError
 from stationfinder.models import ProblemReport, Station, utcnow
 from stationfinder.registry import editing
@@ -148,8 +148,9 @@ def inbox(
         .order_by(ProblemReport.created_at.desc(), ProblemReport.id.desc())
         .limit(limit)
     )
-    if editor.role != UNION_ADMIN:
-        query = query.where(Station.street == editor.street)
+    scope = editor.limit()
+    if scope is not None:
+        query = query.where(Station.street.in_(sorted(scope)))
     return [(report, station) for report, station in session.execute(query)]
 
 
@@ -221,7 +222,8 @@ def out_of_service(session: Session, editor: Editor) -> list[Station]:
     """Active stations in the editor's scope with an amenity marked out of service."""
     _check_reader(editor)
     query = select(Station).where(Station.active).order_by(Station.id)
-    if editor.role != UNION_ADMIN:
-        query = query.where(Station.street == editor.street)
+    scope = editor.limit()
+    if scope is not None:
+        query = query.where(Station.street.in_(sorted(scope)))
     # JSON emptiness is not portable SQL; a district's stations are few.
     return [s for s in session.scalars(query) if s.out_of_service]

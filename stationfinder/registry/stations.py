@@ -283,7 +283,7 @@ def station_problems(
     located = None
     if lon is not None and lat is not None:
         located = attempt(lambda: _located(lon, lat, areas))
-    street = attempt(lambda: _street(raw.get("street"), located, lon, lat))
+    street = attempt(lambda: _street(raw.get("street"), located, lon, lat, areas))
     kind = attempt(lambda: _kind(raw.get("kind")))
     opening = attempt(lambda: _opening_hours(raw.get("opening_hours")))
     phone_problems = len(problems)
@@ -358,15 +358,22 @@ def _located(lon: float, lat: float, areas: Areas) -> str | None:
     return areas.street_at(point)
 
 
-def _street(value: Any, located: str | None, lon: float | None, lat: float | None) -> str | None:
+def _street(
+    value: Any, located: str | None, lon: float | None, lat: float | None, areas: Areas
+) -> str | None:
     """The subdistrict given, or the one the point lies in; a given one must be known
-    and, when the point is known, agree with it."""
-    street = _clean_text(value, _F["street"])
-    if street is None:
+    and, when the point is known, agree with it. It may be given by key, division code
+    or name: a name that several districts share means the one the point lies in."""
+    given = _clean_text(value, _F["street"])
+    if given is None:
         return located
-    if street not in (_F["street"].choices or ()):
+    here = areas.subdistrict(located)
+    if here is not None and given in (here.key, here.code, here.name, here.name_en, here.key_en):
+        return here.key
+    street = areas.resolve(given)
+    if street is None:
         raise FieldError(
-            "street", "unknown_street", N_("unknown subdistrict %(value)s"), value=repr(street)
+            "street", "unknown_street", N_("unknown subdistrict %(value)s"), value=repr(given)
         )
     if located is not None and street != located:
         raise FieldError(

@@ -27,7 +27,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from stationfinder.accounts import staff as accounts
 from stationfinder.accounts import throttling
-from stationfinder.accounts.roles import STREET_STAFF, UNION_ADMIN
+from stationfinder.accounts.roles import DISTRICT_ADMIN, STREET_STAFF, UNION_ADMIN
 from stationfinder.accounts.tokens import token_owner
 from stationfinder.db import get_db
 from stationfinder.models import StaffAccount
@@ -67,10 +67,18 @@ class StaffUser(Editor):
 
 
 def staff_user(account: StaffAccount) -> StaffUser:
+    """The account as the signed-in user; a district admin's subdistricts are the
+    loaded areas' (an empty scope where the district is no longer loaded)."""
+    from stationfinder.web.context import current_areas
+
+    district = account.district if account.role == DISTRICT_ADMIN else None
+    streets = frozenset(current_areas().subdistrict_keys(district)) if district else frozenset()
     return StaffUser(
         username=account.username,
         role=account.role,
         street=account.street if account.role == STREET_STAFF else None,
+        district=district,
+        district_streets=streets,
         id=account.id,
         display_name=account.display_name or account.username,
         session_key=accounts.session_id(account),

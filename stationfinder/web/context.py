@@ -35,7 +35,7 @@ def install(app: Flask, *, areas: Areas, index: LiveIndex, geocoder: PlaceGeocod
 
 
 def current_areas(app: Flask | None = None) -> Areas:
-    """The district's subdistrict outlines and the point-in-area lookup."""
+    """The loaded districts and subdistricts and the point-in-area lookup."""
     areas: Areas = (app or current_app).extensions[_AREAS]
     return areas
 

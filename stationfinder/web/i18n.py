@@ -56,9 +56,10 @@ def switch_url(lang: str) -> str:
 
 def vocabulary_label(kind: str, value: str | None) -> str:
     """A kind's, subdistrict's or amenity's name in the page's language: the
-    vocabulary's bilingual data (names shared with the registry, the import files and
-    OpenStreetMap), not catalogue entries. Unknown values are shown as they are."""
-    from stationfinder.core.vocabulary import AMENITY_BY_CODE, KINDS, STREET_BY_NAME
+    vocabulary's (or the loaded areas') bilingual data (names shared with the registry,
+    the import files and OpenStreetMap), not catalogue entries. Unknown values are shown
+    as they are."""
+    from stationfinder.core.vocabulary import AMENITY_BY_CODE, KINDS
 
     english = current_lang() == "en"
     if value is None:
@@ -74,8 +75,9 @@ def vocabulary_label(kind: str, value: str | None) -> str:
     if kind == "kind":
         found = next((k for k in KINDS if k.name == value), None)
         return found.en if english and found else value
-    street = STREET_BY_NAME.get(value)
-    return street.en if english and street else value
+    from stationfinder.web.context import current_areas
+
+    return current_areas().label(value, english)
 
 
 _PLACEHOLDERS_ONLY = re.compile(r"(?:\s*%\(\w+\)s\s*)+")
@@ -96,12 +98,38 @@ def refusal_words(template: str, params: Mapping[str, object], message: str) -> 
     return message if current_lang() == "en" else gettext(NOT_VALID)
 
 
+def area_groups() -> list[tuple[str | None, list[tuple[str, str]]]]:
+    """The loaded subdistricts for a picker, in the page's language and the one
+    division-code order: [(district label, [(key, label), ...]), ...]. With one district
+    loaded there is one group without a label (a picker needs no heading then)."""
+    from stationfinder.web.context import current_areas
+
+    areas = current_areas()
+    english = current_lang() == "en"
+    if len(areas.districts()) == 1:
+        return [(None, [(s.key, s.label(english)) for s in areas.listed()])]
+    return [
+        (d.label(english), [(s.key, s.short_label(english)) for s in areas.listed(d.code)])
+        for d in areas.districts()
+    ]
+
+
+def district_label(code: str | None) -> str:
+    """A district's name in the page's language, by its division code."""
+    from stationfinder.web.context import current_areas
+
+    found = current_areas().district(code)
+    return found.label(current_lang() == "en") if found else (code or "")
+
+
 def template_context() -> dict[str, object]:
     lang = current_lang()
     return {
         "lang": lang,
         "kind_label": lambda value: vocabulary_label("kind", value),
         "street_label": lambda value: vocabulary_label("street", value),
+        "district_label": district_label,
+        "area_groups": area_groups,
         "amenity_label": lambda value: vocabulary_label("amenity", value),
         "switch_url": switch_url,
         "html_lang": HTML_LANG[lang],

@@ -127,7 +127,24 @@ def test_the_crs_enum_is_one_component_for_reads_and_writes(document: dict[str, 
     assert answers["$ref"] in refs
 
 
-@pytest.mark.parametrize(("name", "many"), [("kind", False), ("street", False), ("amenity", True)])
+def test_every_loaded_subdistrict_is_accepted_by_key_and_code_and_another_refused(
+    client: FlaskClient,
+) -> None:
+    """Subdistricts are data: the API takes what GET /api/v1/areas lists, and no other."""
+    areas = client.get("/api/v1/areas").get_json()
+    loaded = [s for d in areas["districts"] for s in d["subdistricts"]]
+    assert len(loaded) == 7
+    for s in loaded:
+        for value in (s["name"], s["division"]):
+            response = client.get(NEAREST, query_string={**HANGZHOU, "street": value})
+            assert response.status_code == 200, value
+            streets = {f["properties"]["street"] for f in response.get_json()["features"]}
+            assert streets <= {s["name"]}, value
+    _refused(client.get(NEAREST, query_string={**HANGZHOU, "street": "九堡街道"}), "street")
+    _refused(client.get(NEAREST, query_string={**HANGZHOU, "street": "330114999"}), "street")
+
+
+@pytest.mark.parametrize(("name", "many"), [("kind", False), ("amenity", True)])
 def test_every_documented_code_is_accepted_and_an_unknown_one_refused(
     client: FlaskClient, document: dict[str, Any], name: str, many: bool
 ) -> None:

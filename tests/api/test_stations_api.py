@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
+from shipped_areas import STREET_NAMES
 from sqlalchemy import update
 
 from stationfinder.core.resources import data_file
-from stationfinder.core.vocabulary import AMENITY_CODES, STREET_NAMES
+from stationfinder.core.vocabulary import AMENITY_CODES
 from stationfinder.db import session_scope
 from stationfinder.models import Station
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import expect
+from shipped_areas import STREET_NAMES
 
 from stationfinder.core.text import natural_key
-from stationfinder.core.vocabulary import STREET_NAMES
 from stationfinder.db import get_db
 from stationfinder.registry import stations as registry
 

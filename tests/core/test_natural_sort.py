@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from flask.testing import FlaskClient
+from shipped_areas import STREET_NAMES
 
 from stationfinder.core.text import natural_key
-from stationfinder.core.vocabulary import STREET_NAMES
 
 
 def test_numbers_in_names_are_read_as_numbers() -> None:

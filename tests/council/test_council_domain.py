@@ -238,6 +238,7 @@ def test_meeting_agenda_decision_and_follow_up(session, areas) -> None:
             place="白杨街道党群服务中心",
             street="白杨街道",
             actor="sec",
+            areas=areas,
             organisations=["区总工会", "白杨街道"],
         )
     proposed = council_meetings.propose_agenda(session, meeting)
@@ -273,11 +274,11 @@ def test_meeting_agenda_decision_and_follow_up(session, areas) -> None:
     assert [(m.meeting.id, m.decision.id if m.decision else None) for m in shown] == [
         (meeting.id, decision.id)
     ]
-    stats = council_stats.council_statistics(session, now=datetime(2026, 12, 20, tzinfo=UTC))
+    stats = council_stats.council_statistics(session, areas, now=datetime(2026, 12, 20, tzinfo=UTC))
     assert [d.decision.id for d in stats.overdue_decisions] == [decision.id]
     with tx(session):
         council_meetings.set_follow_up(session, decision.id, "sec", "done", "已招募20人")
-    stats = council_stats.council_statistics(session, now=datetime(2026, 12, 20, tzinfo=UTC))
+    stats = council_stats.council_statistics(session, areas, now=datetime(2026, 12, 20, tzinfo=UTC))
     assert stats.overdue_decisions == [] and stats.total == 3
     assert dict(stats.by_category)["workload"] == 2
     assert dict(stats.by_street)["白杨街道"] == 2

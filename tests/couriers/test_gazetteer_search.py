@@ -14,9 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shipped_areas import SHIPPED
 
 from stationfinder.core.resources import data_file
-from stationfinder.core.vocabulary import STREET_BY_NAME
 from stationfinder.db import session_scope
 from stationfinder.geo.areas import Areas
 from stationfinder.geo.gazetteer import (
@@ -48,7 +48,7 @@ def gazetteer() -> Gazetteer:
         load_document(data_file("gazetteer.json")),
         street_centres(areas),
         STATIONS,
-        {name: street.en for name, street in STREET_BY_NAME.items()},  # as the app does
+        {s.key: s.label(english=True) for s in SHIPPED.listed()},  # as the app does
     )
 
 

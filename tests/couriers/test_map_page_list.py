@@ -9,8 +9,7 @@ from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
-
-from stationfinder.core.vocabulary import STREET_NAMES
+from shipped_areas import STREET_NAMES
 
 
 def _noscript(page: str) -> str:

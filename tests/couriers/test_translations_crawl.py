@@ -25,9 +25,9 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from shipped_areas import SHIPPED
 from staff_login import csrf_from, staff_client
 
-from stationfinder.core.vocabulary import STREETS
 from stationfinder.db import session_scope
 from stationfinder.models import Station
 
@@ -188,7 +188,7 @@ def site(make_app: Callable[..., Flask]) -> tuple[Flask, FlaskClient]:
             "title": TYPED[2],
             "starts_at": "2026-12-20T14:00",
             "duration_minutes": "60",
-            "street": STREETS[0].name,
+            "street": SHIPPED.listed()[0].key,
             "place": TYPED[3],
             "organisations": TYPED[4],
         },
@@ -229,8 +229,9 @@ def _data(app: Flask) -> set[str]:
         rows = [
             (s.id, s.name, s.name_en, s.address, getattr(s, "access_note", None)) for s in stations
         ]
-    data = {s.name for s in STREETS} | {s.en for s in STREETS} | set(TYPED) | {"admin"}
-    data |= {s.name.removesuffix("街道") for s in STREETS}
+    data = {s.name for s in SHIPPED.listed()} | {s.name_en for s in SHIPPED.listed()}
+    data |= set(TYPED) | {"admin"}
+    data |= {s.name.removesuffix("街道") for s in SHIPPED.listed()}
     for row in rows:
         data.update(value for value in row if value)
     return data
@@ -322,7 +323,7 @@ def test_the_403_page_is_in_chinese(make_app: Callable[..., Flask]) -> None:
     refused = secretary.get("/staff/import")
     assert refused.status_code == 403
     assert "只有街道工作人员和工会管理员可以导入站点。" in refused.get_data(as_text=True)
-    street = staff_client(app, "jiedao", "street_staff", STREETS[0].name)
+    street = staff_client(app, "jiedao", "street_staff", SHIPPED.listed()[0].key)
     refused = street.get("/staff/accounts")
     assert refused.status_code == 403
     text = shown_text(refused.get_data(as_text=True))

@@ -12,9 +12,9 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point as ShapelyPoint
+from shipped_areas import STREET_NAMES
 
-from stationfinder.core.vocabulary import STREET_NAMES
-from stationfinder.geo.areas import DISTRICT_NAME, Areas, AreasError
+from stationfinder.geo.areas import Areas, AreasError
 from stationfinder.geo.point import CRS, Point
 
 AREAS_FILE = Path(__file__).resolve().parents[2] / "data" / "areas.geojson"
@@ -28,6 +28,14 @@ def document() -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def areas() -> Areas:
     return Areas.from_file(AREAS_FILE)
+
+
+DISTRICT_CODE = "330114"
+
+
+def named(document: dict[str, Any], name: str) -> dict[str, Any]:
+    """The feature with this name (the file lists the district, then its subdistricts)."""
+    return next(f for f in document["features"] if f["properties"]["name"] == name)
 
 
 def without(document: dict[str, Any], name: str) -> dict[str, Any]:
@@ -124,7 +132,7 @@ def test_subdistricts_come_in_vocabulary_order(areas: Areas) -> None:
 
 def test_district_outline_is_the_union_of_the_subdistricts(areas: Areas) -> None:
     union = shapely.union_all([shape for _, shape in areas.subdistricts()])
-    district = areas.outline(DISTRICT_NAME)
+    district = areas.outline(DISTRICT_CODE)
     assert district.symmetric_difference(union).area < 1e-12
     assert areas.bounds == district.bounds
     minlon, minlat, maxlon, maxlat = areas.bounds
@@ -147,7 +155,11 @@ def test_to_geojson_round_trips_and_follows_rfc_7946(areas: Areas) -> None:
         assert name == name_again
         assert shape.equals(shape_again)
     names = [f["properties"]["name"] for f in exported["features"]]
-    assert names == [*STREET_NAMES, DISTRICT_NAME]
+    assert names == ["钱塘区", *STREET_NAMES]
+    assert [f["properties"]["division"] for f in exported["features"]] == [
+        DISTRICT_CODE,
+        *(f"33011400{i}" for i in range(1, 8)),
+    ]
     assert exported["properties"]["approximate"] is True
     for _, shape in again.subdistricts():
         for polygon in getattr(shape, "geoms", [shape]):
@@ -157,14 +169,13 @@ def test_to_geojson_round_trips_and_follows_rfc_7946(areas: Areas) -> None:
 def test_the_district_feature_in_a_file_is_not_trusted(document: dict[str, Any]) -> None:
     """A stale district outline must not decide what is inside: the union does."""
     changed = copy.deepcopy(document)
-    for feature in changed["features"]:
-        if feature["properties"]["name"] == DISTRICT_NAME:
-            feature["geometry"] = {
-                "type": "Polygon",
-                "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]],
-            }
+    named(changed, "钱塘区")["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 1], [0, 0]]],
+    }
     areas = Areas.from_geojson(changed)
     assert areas.street_at(Point(120.318, 30.305)) == "下沙街道"
+    assert areas.outline(DISTRICT_CODE).bounds == areas.bounds
 
 
 # --- refusing bad input -------------------------------------------------------------
@@ -196,27 +207,46 @@ def test_a_directory_instead_of_a_file(tmp_path: Path) -> None:
 
 def test_file_errors_name_the_file(tmp_path: Path, document: dict[str, Any]) -> None:
     path = tmp_path / "official.geojson"
-    path.write_text(json.dumps(without(document, "前进街道")), encoding="utf-8")
-    with pytest.raises(AreasError, match=r"official\.geojson: missing subdistrict"):
+    path.write_text(json.dumps(without(document, "钱塘区")), encoding="utf-8")
+    with pytest.raises(AreasError, match=r"official\.geojson: no district feature"):
         Areas.from_file(path)
 
 
-def test_missing_subdistrict(document: dict[str, Any]) -> None:
-    with pytest.raises(AreasError, match=r"missing subdistrict\(s\): 前进街道$"):
-        Areas.from_geojson(without(document, "前进街道"))
+def test_a_file_with_fewer_subdistricts_is_a_smaller_area(document: dict[str, Any]) -> None:
+    """Areas are data: a file without 前进街道 simply does not serve it."""
+    areas = Areas.from_geojson(without(document, "前进街道"))
+    assert "前进街道" not in areas.subdistrict_keys()
+    assert areas.street_at(Point(120.640, 30.228)) is None
 
 
-def test_unknown_subdistrict(document: dict[str, Any]) -> None:
+def test_a_subdistrict_without_its_district_feature_is_refused(document: dict[str, Any]) -> None:
+    with pytest.raises(AreasError, match=r"no district feature for division code\(s\) 330114"):
+        Areas.from_geojson(without(document, "钱塘区"))
+
+
+def test_a_division_code_must_be_the_statistics_bureaus(document: dict[str, Any]) -> None:
     changed = copy.deepcopy(document)
-    changed["features"][0]["properties"]["name"] = "九堡街道"
-    with pytest.raises(AreasError, match=r"unknown subdistrict name\(s\): 九堡街道; expected"):
+    named(changed, "白杨街道")["properties"]["division"] = "BY"
+    with pytest.raises(AreasError, match=r"白杨街道: properties\.division must be the 9-digit"):
         Areas.from_geojson(changed)
+    named(changed, "白杨街道")["properties"]["division"] = "330115002"  # another district's
+    with pytest.raises(AreasError, match="not the first six digits"):
+        Areas.from_geojson(changed)
+
+
+def test_twelve_digit_codes_are_read_as_nine(document: dict[str, Any]) -> None:
+    changed = copy.deepcopy(document)
+    named(changed, "白杨街道")["properties"]["division"] = "330114002000"
+    named(changed, "钱塘区")["properties"]["division"] = "330114000000"
+    areas = Areas.from_geojson(changed)
+    assert areas.subdistrict("330114002").key == "白杨街道"
+    assert areas.district("330114000000").name == "钱塘区"
 
 
 def test_duplicated_subdistrict(document: dict[str, Any]) -> None:
     changed = copy.deepcopy(document)
-    changed["features"].append(copy.deepcopy(changed["features"][0]))
-    with pytest.raises(AreasError, match="下沙街道 appears more than once"):
+    changed["features"].append(copy.deepcopy(named(changed, "下沙街道")))
+    with pytest.raises(AreasError, match=r"division code 330114001 \(下沙街道\) appears more"):
         Areas.from_geojson(changed)
 
 
@@ -231,6 +261,13 @@ def test_duplicated_subdistrict(document: dict[str, Any]) -> None:
             {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}}]},
             "feature 1 has no properties.name",
         ),
+        (
+            {
+                "type": "FeatureCollection",
+                "features": [{"type": "Feature", "properties": {"name": "x", "level": "city"}}],
+            },
+            'properties.level must be "district" or "subdistrict"',
+        ),
     ],
 )
 def test_documents_of_the_wrong_shape(data: Any, message: str) -> None:
@@ -241,17 +278,17 @@ def test_documents_of_the_wrong_shape(data: Any, message: str) -> None:
 def test_invalid_polygon(document: dict[str, Any]) -> None:
     changed = copy.deepcopy(document)
     bow_tie = [[120.30, 30.30], [120.31, 30.31], [120.31, 30.30], [120.30, 30.31], [120.30, 30.30]]
-    changed["features"][1]["geometry"] = {"type": "Polygon", "coordinates": [bow_tie]}
+    named(changed, "白杨街道")["geometry"] = {"type": "Polygon", "coordinates": [bow_tie]}
     with pytest.raises(AreasError, match="白杨街道: the outline is not a valid polygon"):
         Areas.from_geojson(changed)
 
 
 def test_unreadable_and_wrong_geometries(document: dict[str, Any]) -> None:
     changed = copy.deepcopy(document)
-    changed["features"][2]["geometry"] = {"type": "Polygon", "coordinates": [[[1, 2]]]}
+    named(changed, "河庄街道")["geometry"] = {"type": "Polygon", "coordinates": [[[1, 2]]]}
     with pytest.raises(AreasError, match="河庄街道: the geometry cannot be read"):
         Areas.from_geojson(changed)
-    changed["features"][2]["geometry"] = {"type": "Point", "coordinates": [120.4, 30.3]}
+    named(changed, "河庄街道")["geometry"] = {"type": "Point", "coordinates": [120.4, 30.3]}
     with pytest.raises(AreasError, match="must be a Polygon or MultiPolygon, not Point"):
         Areas.from_geojson(changed)
 
@@ -259,7 +296,7 @@ def test_unreadable_and_wrong_geometries(document: dict[str, Any]) -> None:
 def test_projected_coordinates_are_refused(document: dict[str, Any]) -> None:
     changed = copy.deepcopy(document)
     ring = [[13_380_000, 3_530_000], [13_390_000, 3_530_000], [13_390_000, 3_540_000]]
-    changed["features"][0]["geometry"] = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
+    named(changed, "下沙街道")["geometry"] = {"type": "Polygon", "coordinates": [[*ring, ring[0]]]}
     with pytest.raises(AreasError, match="not longitude/latitude; convert the file to WGS-84"):
         Areas.from_geojson(changed)
 
@@ -275,6 +312,35 @@ def test_a_non_wgs84_crs_member_is_refused(document: dict[str, Any]) -> None:
 
 def test_overlapping_subdistricts_are_refused(document: dict[str, Any]) -> None:
     changed = copy.deepcopy(document)
-    changed["features"][1]["geometry"] = changed["features"][0]["geometry"]
+    named(changed, "白杨街道")["geometry"] = named(changed, "下沙街道")["geometry"]
     with pytest.raises(AreasError, match="下沙街道 and 白杨街道 overlap"):
         Areas.from_geojson(changed)
+
+
+def test_names_shared_by_two_districts_get_qualified_keys(document: dict[str, Any]) -> None:
+    """A second district with its own 白杨街道: each key names one place, the stored
+    Qiantang key changes to the qualified one, and the bare name no longer resolves."""
+    changed = copy.deepcopy(document)
+    moved = copy.deepcopy(named(changed, "白杨街道"))
+    moved["geometry"] = {
+        "type": "Polygon",
+        "coordinates": [
+            [[121.0, 30.0], [121.1, 30.0], [121.1, 30.1], [121.0, 30.1], [121.0, 30.0]]
+        ],
+    }
+    moved["properties"].update(division="330191001", district="330191", id_prefix="EX-BY")
+    district = {
+        "type": "Feature",
+        "geometry": None,
+        "properties": {"level": "district", "division": "330191", "name": "示例区",
+                       "name_en": "Example District"},
+    }  # fmt: skip
+    changed["features"] += [district, moved]
+    areas = Areas.from_geojson(changed)
+    assert areas.street_at(Point(120.343, 30.321)) == "钱塘区白杨街道"
+    assert areas.street_at(Point(121.05, 30.05)) == "示例区白杨街道"
+    assert areas.resolve("白杨街道") is None  # ambiguous
+    assert areas.resolve("330191001") == "示例区白杨街道"
+    assert areas.label("示例区白杨街道", english=True) == "Baiyang Subdistrict, Example District"
+    assert [d.code for d in areas.districts()] == ["330114", "330191"]
+    assert areas.subdistrict_keys("330191") == ("示例区白杨街道",)

@@ -14,6 +14,7 @@ from xml.etree import ElementTree
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from shipped_areas import SHIPPED
 from sqlalchemy import select, update
 from staff_login import csrf_from
 
@@ -356,6 +357,7 @@ def test_a_meeting_calendar_links_to_the_public_address(make_app: Callable[..., 
             place="白杨小哥之家",
             street="白杨街道",
             actor="mishu",
+            areas=SHIPPED,
         )
         meeting_id = meeting.id
     ics = app.test_client().get(

@@ -19,20 +19,27 @@ from pyproj import Geod
 from shapely.geometry import Point as ShapelyPoint
 from shapely.geometry import shape
 
-from stationfinder.core.vocabulary import (
-    ACCESS_CODES,
-    AMENITY_CODES,
-    KIND_NAMES,
-    STREET_BY_NAME,
-    STREET_NAMES,
-)
-from stationfinder.geo.areas import DISTRICT_NAME, Areas
+from stationfinder.core.vocabulary import ACCESS_CODES, AMENITY_CODES, KIND_NAMES
+from stationfinder.geo.areas import Areas
 from stationfinder.geo.point import Point
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SCRIPT = DATA / "make_sample_data.py"
 GENERATED = ("areas.geojson", "stations.geojson", "gazetteer.json")
 BOX = (120.25, 30.15, 120.80, 30.45)  # lon/lat box around the district
+DISTRICT_NAME = "钱塘区"
+# Qiantang's subdistricts: name, English, id stem, division code (the statistics bureau's).
+QIANTANG = (
+    ("下沙街道", "Xiasha Subdistrict", "QT-XS", "330114001"),
+    ("白杨街道", "Baiyang Subdistrict", "QT-BY", "330114002"),
+    ("河庄街道", "Hezhuang Subdistrict", "QT-HZ", "330114003"),
+    ("义蓬街道", "Yipeng Subdistrict", "QT-YP", "330114004"),
+    ("新湾街道", "Xinwan Subdistrict", "QT-XW", "330114005"),
+    ("临江街道", "Linjiang Subdistrict", "QT-LJ", "330114006"),
+    ("前进街道", "Qianjin Subdistrict", "QT-QJ", "330114007"),
+)
+STREET_NAMES = tuple(name for name, *_ in QIANTANG)
+PREFIX = {name: prefix for name, _, prefix, _ in QIANTANG}
 PROPERTY_KEYS = [
     "name",
     "name_en",
@@ -135,18 +142,24 @@ def test_area_features_match_the_vocabulary(outlines: dict[str, Any]) -> None:
     districts = [f for f in outlines["features"] if f["properties"]["level"] == "district"]
     assert len(outlines["features"]) == 8
     assert [f["properties"]["name"] for f in subdistricts] == list(STREET_NAMES)
-    for feature in subdistricts:
-        properties = feature["properties"]
-        street = STREET_BY_NAME[properties["name"]]
-        assert properties == {
-            "name": street.name,
-            "name_en": street.en,
-            "code": street.code,
-            "division": street.division,
+    for feature, (name, en, prefix, division) in zip(subdistricts, QIANTANG, strict=True):
+        assert feature["properties"] == {
             "level": "subdistrict",
+            "division": division,
+            "name": name,
+            "name_en": en,
+            "district": "330114",
+            "id_prefix": prefix,
         }
     assert [f["properties"] for f in districts] == [
-        {"name": DISTRICT_NAME, "name_en": "Qiantang District", "level": "district"}
+        {
+            "level": "district",
+            "division": "330114",
+            "name": DISTRICT_NAME,
+            "name_en": "Qiantang District",
+            "city": "杭州市",
+            "city_en": "Hangzhou",
+        }
     ]
 
 
@@ -227,7 +240,7 @@ def test_ids_are_unique_and_numbered_per_subdistrict(features: list[dict[str, An
         match = ID_PATTERN.match(feature["id"])
         assert match, feature["id"]
         code, serial = match.group(1), int(match.group(2))
-        assert code == STREET_BY_NAME[feature["properties"]["street"]].code, feature["id"]
+        assert f"QT-{code}" == PREFIX[feature["properties"]["street"]], feature["id"]
         serials.setdefault(code, []).append(serial)
     for code, numbers in serials.items():
         assert sorted(numbers) == list(range(1, len(numbers) + 1)), code

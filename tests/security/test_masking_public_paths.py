@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from shipped_areas import SHIPPED
 from staff_login import csrf_from, staff_client
 from test_masking_notations import _survives
 
@@ -145,6 +146,7 @@ def test_a_meeting_page_and_its_calendar_file(council: Flask) -> None:
             place=f"白杨街道小哥之家，联系{TRICKY['chinese']}",
             street="白杨街道",
             actor="mishu",
+            areas=SHIPPED,
         )
         meeting_id = meeting.id
     reader = council.test_client()

@@ -16,12 +16,13 @@ import stationfinder.web.staff.coverage  # noqa: F401  (registers the routes unt
 from stationfinder.core.resources import shipped_dir
 from stationfinder.db import session_scope
 from stationfinder.geo import coverage, crs
-from stationfinder.geo.areas import DISTRICT_NAME, Areas
+from stationfinder.geo.areas import Areas
 from stationfinder.geo.point import CRS, Point
 from stationfinder.models import Station
 from stationfinder.registry import stations as registry
 from stationfinder.web.context import current_areas
 
+DISTRICT_NAME = "钱塘区"  # the district row's name
 SPEEDS = {"walk_kmh": 4.5, "ride_kmh": 15.0}
 
 

@@ -24,6 +24,7 @@ from stationfinder.registry.editing import MAX_REASON
 from stationfinder.web.api.params import Bbox, Moment, QueryModel, bounds
 from stationfinder.web.api.responses import (
     Amenity,
+    AreaList,
     Error,
     InViewCollection,
     Kind,
@@ -47,6 +48,15 @@ class StationsQuery(QueryModel):
         None,
         description="Only stations changed after this moment, retired ones included "
         "(active=false), to refresh a cached copy",
+    )
+    district: str | None = Field(
+        None,
+        pattern=r"^\d{6}(\d{6})?$",
+        description="Only this district's stations (its 6-digit division code; "
+        "GET /api/v1/areas lists them)",
+    )
+    street: Street | None = Field(  # type: ignore[valid-type]
+        None, description="Only this subdistrict's stations (its name or division code)"
     )
 
 
@@ -211,8 +221,14 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ),
     ("api.amenities", "GET"): Operation(
         "listAmenities",
-        "Amenity codes with zh/en labels and OSM tags; kinds; streets",
+        "Amenity codes with zh/en labels and OSM tags; kinds; the loaded subdistricts",
         {200: Answer("The vocabulary", Vocabulary)},
+    ),
+    ("api.areas", "GET"): Operation(
+        "listAreas",
+        "The loaded districts and their subdistricts: names, division codes, bounds, "
+        "station counts",
+        {200: Answer("The areas", AreaList)},
     ),
     ("api.openapi", "GET"): Operation(
         "openapi", "This document", {200: Answer("OpenAPI 3.1 document", None)}

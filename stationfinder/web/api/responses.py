@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 from pydantic.json_schema import SkipJsonSchema
 
-from stationfinder.core.vocabulary import AMENITY_CODES, KIND_NAMES, STREET_NAMES
+from stationfinder.core.vocabulary import AMENITY_CODES, KIND_NAMES
 from stationfinder.geo.point import CRS
 from stationfinder.registry.editing import MAX_REASON
 
@@ -65,7 +65,9 @@ class Schema(BaseModel):
 
 Amenity = Literal[AMENITY_CODES]  # type: ignore[valid-type]
 Kind = Literal[KIND_NAMES]  # type: ignore[valid-type]
-Street = Literal[STREET_NAMES]  # type: ignore[valid-type]
+# A subdistrict: its key as the loaded areas give it (GET /api/v1/areas), or its 9-digit
+# division code. Areas are data, so the schema cannot list them.
+Street = Annotated[str, Field(min_length=1, max_length=60)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 LonLat = Annotated[
@@ -213,18 +215,44 @@ class KindTerm(Schema):
     en: str
 
 
-class StreetTerm(Schema):
-    name: str
+class SubdistrictTerm(Schema):
+    name: str = Field(description="The key stations' `street` holds (unique among the loaded)")
     en: str
-    code: str
-    division: str
+    code: str = Field(description="Stem of station ids, e.g. QT-BY")
+    division: str = Field(description="The statistics bureau's 9-digit division code")
+    district: str = Field(description="The district's 6-digit division code")
 
 
 class Vocabulary(Schema):
     amenities: list[AmenityTerm]
     accesses: list[AccessTerm] = Field(description="The codes of a station's `access`")
     kinds: list[KindTerm]
-    streets: list[StreetTerm]
+    streets: list[SubdistrictTerm] = Field(description="The loaded subdistricts")
+
+
+class SubdistrictArea(SubdistrictTerm):
+    short_name: str = Field(description="The bare name (keys of repeated names are qualified)")
+    short_en: str
+    stations: int = Field(description="Active stations in it")
+    bbox: list[float] = Field(description="west, south, east, north (WGS-84)")
+
+
+class DistrictArea(Schema):
+    division: str = Field(description="The statistics bureau's 6-digit division code")
+    name: str
+    en: str
+    city: str | None
+    city_en: str | None
+    stations: int = Field(description="Active stations in it")
+    bbox: list[float] = Field(description="west, south, east, north (WGS-84)")
+    subdistricts: list[SubdistrictArea]
+
+
+class AreaList(Schema):
+    """The districts and subdistricts the app has loaded, in division-code order."""
+
+    crs: Literal["wgs84"]
+    districts: list[DistrictArea]
 
 
 DateTime = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
@@ -308,6 +336,7 @@ COMPONENTS: tuple[type[BaseModel], ...] = (
     Cluster,
     InViewCollection,
     Vocabulary,
+    AreaList,
     StationHours,
     StationInput,
     StationPatch,

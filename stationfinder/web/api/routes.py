@@ -11,13 +11,14 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from stationfinder.core import hours
 from stationfinder.core.clock import SHANGHAI, local_now
-from stationfinder.core.vocabulary import ACCESSES, AMENITIES, KINDS, STREETS
+from stationfinder.core.vocabulary import ACCESSES, AMENITIES, KINDS
 from stationfinder.db import get_session
 from stationfinder.geo import crs, map_view, navigation
+from stationfinder.geo.areas import Subdistrict
 from stationfinder.geo.point import Point
 from stationfinder.models import Station
 from stationfinder.registry import geojson as schemas
@@ -34,7 +35,7 @@ from stationfinder.web.api.contract import (
     StationsQuery,
 )
 from stationfinder.web.api.openapi import openapi_document
-from stationfinder.web.context import current_index
+from stationfinder.web.context import current_areas, current_index
 from stationfinder.web.errors import InvalidParameter, NotFound
 
 CHANGE_OVERLAP = timedelta(seconds=30)  # how far a delta reaches back (see list_stations)
@@ -42,7 +43,9 @@ CHANGE_OVERLAP = timedelta(seconds=30)  # how far a delta reaches back (see list
 
 @bp.get("/stations")
 def list_stations() -> Response:
-    since = StationsQuery.from_args(request.args).changed_since
+    q = StationsQuery.from_args(request.args)
+    since = q.changed_since
+    keep = _kept_streets(q.district, q.street)
     session = get_session()
     # Stamped before reading and CHANGE_OVERLAP early: the next delta asks from there, so
     # an edit committed while this answer was read (its updated_at earlier than the
@@ -55,6 +58,8 @@ def list_stations() -> Response:
         # Retired stations are included (with active=false) so that a cached copy can
         # drop them.
         stations = registry.stations_changed_since(session, since)
+    if keep is not None:
+        stations = [s for s in stations if s.street in keep]
     body = schemas.feature_collection(
         [schemas.station_feature(s) for s in stations],
         crs="wgs84",
@@ -115,6 +120,7 @@ def station_hours() -> Response:
 @bp.get("/stations/nearest")
 def nearest() -> Response:
     q = NearestQuery.from_args(request.args)
+    street = _street(q.street)
     at = q.at or local_now()
     try:
         query_point = crs.to_wgs84(Point(q.lon, q.lat, q.crs))
@@ -129,7 +135,7 @@ def nearest() -> Response:
         radius_m=q.radius_m,
         amenities=q.amenity,
         kind=q.kind,
-        street=q.street,
+        street=street,
         open_now=q.open_now,
         at=at,
         walk_kmh=config["WALK_SPEED_KMH"],
@@ -142,7 +148,7 @@ def nearest() -> Response:
         "radius_m": q.radius_m,
         "amenity": q.amenity,
         "kind": q.kind,
-        "street": q.street,
+        "street": street,
         "open_now": q.open_now,
         "at": at.isoformat(),
     }
@@ -222,12 +228,96 @@ def amenities() -> Response:
             ],
             "accesses": [{"code": a.code, "zh": a.zh, "en": a.en} for a in ACCESSES],
             "kinds": [{"name": k.name, "en": k.en} for k in KINDS],
-            "streets": [
-                {"name": s.name, "en": s.en, "code": s.code, "division": s.division}
-                for s in STREETS
-            ],
+            "streets": [_subdistrict_term(s) for s in current_areas().listed()],
         }
     )
+
+
+def _subdistrict_term(s: Subdistrict) -> dict[str, Any]:
+    return {
+        "name": s.key,
+        "en": s.key_en or s.name_en,
+        "code": s.id_prefix,
+        "division": s.code,
+        "district": s.district,
+    }
+
+
+@bp.get("/areas")
+def areas() -> Response:
+    """Every loaded district with its subdistricts, bounds and active-station counts."""
+    loaded = current_areas()
+    counts = dict(
+        get_session()
+        .execute(
+            select(Station.street, func.count()).where(Station.active).group_by(Station.street)
+        )
+        .all()
+    )
+    districts = []
+    for d in loaded.districts():
+        members = [
+            {
+                **_subdistrict_term(s),
+                "short_name": s.name,
+                "short_en": s.name_en,
+                "stations": counts.get(s.key, 0),
+                "bbox": _rounded(loaded.outline(s.key).bounds),
+            }
+            for s in loaded.listed(d.code)
+        ]
+        districts.append(
+            {
+                "division": d.code,
+                "name": d.name,
+                "en": d.name_en,
+                "city": d.city,
+                "city_en": d.city_en,
+                "stations": sum(m["stations"] for m in members),
+                "bbox": _rounded(loaded.district_bounds(d.code)),
+                "subdistricts": members,
+            }
+        )
+    response = jsonify({"crs": "wgs84", "districts": districts})
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
+
+
+def _rounded(bounds: tuple[float, ...]) -> list[float]:
+    return [round(float(v), 6) for v in bounds]
+
+
+def _kept_streets(district: str | None, street: str | None) -> frozenset[str] | None:
+    """The subdistrict keys a list is limited to by `district` and `street`; None for
+    all. 400 for a district or subdistrict not loaded."""
+    keep: frozenset[str] | None = None
+    if district is not None:
+        found = current_areas().district(district)
+        if found is None:
+            raise InvalidParameter(
+                f"district {district!r} is not loaded (GET /api/v1/areas lists them)",
+                field="district",
+            )
+        keep = frozenset(current_areas().subdistrict_keys(found.code))
+    key = _street(street)
+    if key is not None:
+        keep = frozenset({key}) if keep is None else keep & {key}
+    return keep
+
+
+def _street(value: str | None) -> str | None:
+    """A `street` parameter as the key the registry stores (a key or a division code);
+    400 for one not loaded."""
+    if value is None:
+        return None
+    found = current_areas().subdistrict(value.strip())
+    if found is None:
+        raise InvalidParameter(
+            f"street {value!r} is not a loaded subdistrict (GET /api/v1/areas lists them)",
+            field="street",
+        )
+    return found.key
 
 
 @bp.get("/openapi.json")

@@ -149,7 +149,7 @@ def _areas() -> Any:
     return current_areas()
 
 
-@staff_required(editing.STREET_STAFF, editing.UNION_ADMIN)
+@staff_required(*editing.STATION_EDITORS)
 def create_station() -> Response:
     body = _body()
     values = _values(body, partial=False)
@@ -169,7 +169,7 @@ def create_station() -> Response:
     return response
 
 
-@staff_required(editing.STREET_STAFF, editing.UNION_ADMIN)
+@staff_required(*editing.STATION_EDITORS)
 def update_station(station_id: str) -> Response:
     expected = _expected_version(station_id)
     body = _body()
@@ -200,7 +200,7 @@ def update_station(station_id: str) -> Response:
     return _answer(station, 200, warnings)
 
 
-@staff_required(editing.STREET_STAFF, editing.UNION_ADMIN)
+@staff_required(*editing.STATION_EDITORS)
 def retire_station(station_id: str) -> Response:
     expected = _expected_version(station_id)
     reason = request.args.get("reason")

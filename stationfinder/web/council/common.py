@@ -19,7 +19,6 @@ from stationfinder.core.privacy import (
     mask_phone,
 )
 from stationfinder.core.text import N_
-from stationfinder.core.vocabulary import STREET_BY_NAME, STREET_NAMES
 from stationfinder.council import issues as council
 from stationfinder.council import meetings as council_meetings
 from stationfinder.council.issues import CATEGORY_BY_CODE, CouncilError
@@ -151,11 +150,6 @@ def courier_error(exc: CouncilError) -> ApiError:
     )
 
 
-def _street_en(name: str | None) -> str:
-    street = STREET_BY_NAME.get(name or "")
-    return street.en if street else ""
-
-
 @bp.context_processor
 def _context() -> dict[str, Any]:
     from stationfinder.web.auth import current_staff
@@ -170,13 +164,10 @@ def _context() -> dict[str, Any]:
         "cv": messages.labels(),
         "council_js_text": messages.script_text(),
         "category_label": lambda c: c.en if lang == "en" else c.zh,
-        "street_label": lambda name: (_street_en(name) or name) if lang == "en" else name,
         "asset_url": asset_url,
         "current_staff": current_staff(),
         "categories": council.CATEGORIES,
         "category_by_code": CATEGORY_BY_CODE,
-        "street_names": STREET_NAMES,
-        "street_en": _street_en,
         "work_order": council.work_order_number,
         "mask_phone": mask_phone,
         "local_time": local_time,

@@ -19,7 +19,6 @@ from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
 from stationfinder.core.text import natural_key
-from stationfinder.core.vocabulary import STREET_NAMES, STREET_RANK
 from stationfinder.council import issues as council
 from stationfinder.council import meetings as council_meetings
 from stationfinder.council import similar as council_similar
@@ -58,11 +57,12 @@ FLAG_ADDRESS_LIMIT = "200 per hour"
 
 
 def _stations() -> list[tuple[str, list[Station]]]:
-    """Active stations grouped by subdistrict in the vocabulary's order (Jinja's groupby
-    would sort the groups by their Chinese names), each group by name, numbers read as
-    numbers."""
+    """Active stations grouped by subdistrict in the one division-code order (Jinja's
+    groupby would sort the groups by their Chinese names), each group by name, numbers
+    read as numbers."""
+    areas = current_areas()
     stations = get_session().scalars(select(Station).where(Station.active))
-    ordered = sorted(stations, key=lambda s: (STREET_RANK.get(s.street, 99), natural_key(s.name)))
+    ordered = sorted(stations, key=lambda s: (areas.rank(s.street), natural_key(s.name)))
     return [(street, list(group)) for street, group in groupby(ordered, key=lambda s: s.street)]
 
 
@@ -96,17 +96,29 @@ def _areas() -> Any:
 def board() -> str:
     args = request.args
     category = args.get("category") if args.get("category") in council.CATEGORY_BY_CODE else None
-    street = args.get("street") if args.get("street") in STREET_NAMES else None
+    areas = current_areas()
+    found = areas.subdistrict(args.get("street"))
+    street = found.key if found else None
+    district = areas.district(args.get("district") or None)
+    streets = areas.subdistrict_keys(district.code) if district else None
     status = args.get("status") if args.get("status") in council.STATUSES else None
     session = get_session()
-    issues = council.board(session, category=category, street=street, status=status)
+    issues = council.board(
+        session, category=category, street=street, streets=streets, status=status
+    )
     key = device_key()
     backed = council.backed_by(session, [i.id for i in issues], device_hash(key)) if key else set()
     return render_template(
         "council/board.html",
         issues=issues,
         backed=backed,
-        chosen={"category": category, "street": street, "status": status},
+        districts=areas.districts(),
+        chosen={
+            "category": category,
+            "street": street,
+            "district": district.code if district else None,
+            "status": status,
+        },
     )
 
 

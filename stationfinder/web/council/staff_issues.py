@@ -20,11 +20,12 @@ from stationfinder.council import triage as council_triage
 from stationfinder.council.issues import CouncilError
 from stationfinder.db import get_session
 from stationfinder.web.auth import current_staff, staff_required
+from stationfinder.web.context import current_areas
 from stationfinder.web.council import bp
 from stationfinder.web.council.charts import bar_chart
 from stationfinder.web.council.common import public_error
 from stationfinder.web.errors import public_message
-from stationfinder.web.i18n import current_lang, vocabulary_label
+from stationfinder.web.i18n import current_lang, district_label, vocabulary_label
 
 COUNCIL_STAFF = (COUNCIL_SECRETARY, UNION_ADMIN)
 INBOX_VIEWS = ("new", "open", "overdue", "review")
@@ -151,7 +152,7 @@ def reveal_phone(issue_id: int) -> str:
 @bp.get("/staff/council/stats")
 @staff_required(*COUNCIL_STAFF)
 def stats_page() -> str:
-    stats = council_stats.council_statistics(get_session())
+    stats = council_stats.council_statistics(get_session(), current_areas())
     english = current_lang() == "en"
     labels = {c.code: c.en if english else c.zh for c in council.CATEGORIES}
     return render_template(
@@ -165,6 +166,7 @@ def stats_page() -> str:
                     for s, n in stats.by_street
                 ]
             ),
+            "district": bar_chart([(district_label(code), n) for code, n in stats.by_district]),
             "month": bar_chart(stats.by_month),
         },
     )

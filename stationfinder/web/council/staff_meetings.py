@@ -16,6 +16,7 @@ from stationfinder.council.issues import SHANGHAI, CouncilError
 from stationfinder.council.meetings import MeetingNotFound, Votes
 from stationfinder.db import get_session
 from stationfinder.web.auth import staff_required
+from stationfinder.web.context import current_areas
 from stationfinder.web.council import bp
 from stationfinder.web.council.common import public_error
 from stationfinder.web.council.staff_issues import COUNCIL_STAFF, actor
@@ -70,6 +71,7 @@ def meetings() -> BaseResponse | tuple[str, int]:
                     street=form.get("street", ""),
                     organisations=(form.get("organisations") or "").splitlines(),
                     actor=actor(),
+                    areas=current_areas(),
                 )
             return redirect(url_for("council.staff_meeting", meeting_id=meeting.id))
         except CouncilError as exc:

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from stationfinder.core.resources import data_file
-from stationfinder.core.vocabulary import STREET_BY_NAME
 from stationfinder.db import get_session
 from stationfinder.geo.areas import Areas
 from stationfinder.geo.gazetteer import Gazetteer, Place, like_patterns, load_document
@@ -44,11 +43,11 @@ def streets() -> list[Place]:
     app = current_app
     found: list[Place] | None = app.extensions.get(STREETS_EXTENSION)
     if found is None:
+        areas = current_areas(app)
         found = app.extensions[STREETS_EXTENSION] = [
-            Place(name, STREET_BY_NAME[name].en if name in STREET_BY_NAME else None,
-                  "street", name, centre)
-            for name, centre in street_centres(current_areas(app)).items()
-        ]  # fmt: skip
+            Place(key, areas.label(key, english=True), "street", key, centre)
+            for key, centre in street_centres(areas).items()
+        ]
     return found
 
 
@@ -62,11 +61,12 @@ def gazetteer() -> Gazetteer:
     if holder.gazetteer is None:
         with holder.lock:
             if holder.gazetteer is None:
+                areas = current_areas(app)
                 holder.gazetteer = Gazetteer.build(
                     load_document(data_file("gazetteer.json")),
-                    street_centres(current_areas(app)),
+                    street_centres(areas),
                     (),
-                    {name: street.en for name, street in STREET_BY_NAME.items()},
+                    {s.key: s.label(english=True) for s in areas.listed()},
                 )
     return holder.gazetteer
 

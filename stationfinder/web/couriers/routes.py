@@ -20,8 +20,6 @@ from stationfinder.core.vocabulary import (
     AMENITY_CODES,
     KIND_NAMES,
     KINDS,
-    STREET_RANK,
-    STREETS,
 )
 from stationfinder.db import get_session
 from stationfinder.geo import navigation, travel
@@ -34,7 +32,7 @@ from stationfinder.registry.locator import nearest_stations
 from stationfinder.web import maps, params
 from stationfinder.web.api.routes import MAX_IN_VIEW
 from stationfinder.web.assets import asset_url, vendor_assets
-from stationfinder.web.context import current_geocoder, current_index
+from stationfinder.web.context import current_areas, current_geocoder, current_index
 from stationfinder.web.couriers import bp
 from stationfinder.web.couriers.places import search_places, suggest_places
 from stationfinder.web.couriers.places import streets as street_places
@@ -140,7 +138,8 @@ def _page_config(lang: str) -> dict[str, Any]:
 
 
 def _street_options(lang: str) -> list[tuple[str, str]]:
-    return [(s.name, s.en if lang == "en" else s.name) for s in STREETS]
+    """The loaded subdistricts (key, label in `lang`), in the one division-code order."""
+    return [(s.key, s.label(lang == "en")) for s in current_areas().listed()]
 
 
 def _chips(lang: str, chosen: list[str]) -> list[dict[str, Any]]:
@@ -413,7 +412,8 @@ def _stations_by_street(
                 "url": url_for("web.station", station_id=feature["id"]),
             }
         )
-    ordered = sorted(groups, key=lambda s: (STREET_RANK.get(s, len(STREET_RANK)), s))
+    areas = current_areas()
+    ordered = sorted(groups, key=lambda s: (areas.rank(s), s))
     return [
         (
             labels.get(street, street) or gettext("Other"),

@@ -35,6 +35,7 @@ from stationfinder.web.auth import (
     staff_user,
     start_session,
 )
+from stationfinder.web.context import current_areas
 from stationfinder.web.errors import ApiError
 from stationfinder.web.i18n import refusal_words
 from stationfinder.web.limits import limiter
@@ -118,7 +119,9 @@ def accounts_page() -> BaseResponse | tuple[str, int]:
                     password=form.password.data,
                     role=form.role.data,
                     street=form.street.data or None,
+                    district=form.district.data or None,
                     display_name=form.display_name.data or "",
+                    areas=current_areas(),
                 )
         except accounts.AccountError as exc:
             getattr(form, exc.field or "username").errors = [_words(exc)]

@@ -27,13 +27,26 @@ from stationfinder.geo.point import Point
 from stationfinder.registry import stations as registry
 from stationfinder.web import maps
 from stationfinder.web.assets import vendor_assets
-from stationfinder.web.auth import staff_required
+from stationfinder.web.auth import current_staff, staff_required
 from stationfinder.web.context import current_areas
 from stationfinder.web.staff import bp, no_store
 
 SIMPLIFY_DEGREES = 0.00005  # about 5 m: invisible at district zoom, a fraction of the bytes
 # The map's own words (tooltips and layer names are data for Leaflet, not template text).
 MODE_LABELS = {"walk": N_("on foot"), "ride": N_("by e-bike")}
+
+
+def _district() -> str:
+    """The district shown: `?district=`, else the staff member's own, else the first."""
+    areas = current_areas()
+    asked = areas.district(request.args.get("district") or None)
+    if asked is not None:
+        return asked.code
+    staff = current_staff()
+    if staff is not None and staff.district and areas.district(staff.district):
+        return staff.district
+    own = areas.district_of(staff.street) if staff is not None and staff.street else None
+    return own.code if own is not None else areas.districts()[0].code
 
 
 def _report() -> coverage.Coverage:
@@ -46,6 +59,7 @@ def _report() -> coverage.Coverage:
         [coverage.Site(s.id, Point(s.lon, s.lat), s.street) for s in stations if s.active],
         walk_kmh=config["WALK_SPEED_KMH"],
         ride_kmh=config["RIDE_SPEED_KMH"],
+        district=_district(),
     )
 
 
@@ -206,6 +220,7 @@ def coverage_page() -> Response:
         "staff/coverage.html",
         report=report,
         rows=[coverage.figures_row(item) for item in [*report.subdistricts, report.district]],
+        districts=current_areas().districts(),
         map=coverage_map(report),
         walk_kmh=current_app.config["WALK_SPEED_KMH"],
         ride_kmh=current_app.config["RIDE_SPEED_KMH"],

@@ -7,7 +7,7 @@ language by `VocabularyLabel`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask_babel import lazy_gettext, lazy_pgettext
@@ -29,12 +29,13 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from stationfinder.accounts.roles import ROLES
-from stationfinder.core.vocabulary import ACCESSES, AMENITIES, KINDS, STREETS
+from stationfinder.core.vocabulary import ACCESSES, AMENITIES, KINDS
 from stationfinder.registry import fields
 from stationfinder.registry.fields import FieldType
 
 ROLE_LABELS = {
     "street_staff": lazy_gettext("street staff"),
+    "district_admin": lazy_gettext("district admin"),
     "council_secretary": lazy_gettext("council secretary"),
     "union_admin": lazy_gettext("union admin"),
 }
@@ -99,9 +100,44 @@ def options(pairs: Iterable[tuple[str, str]]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
-def street_choices(blank: str | None = None) -> list[SelectChoice]:
-    choices = [(s.name, VocabularyLabel(s.name, s.en)) for s in STREETS]
-    return options([("", blank), *choices] if blank is not None else choices)
+def street_choices(blank: Any = None) -> Callable[[], list[SelectChoice]]:
+    """The loaded subdistricts as a select's choices, read when a form is made (areas
+    are data: `load-areas` may have loaded a city's). With more than one district they
+    are grouped by district (optgroups), in the one division-code order."""
+
+    def choices() -> list[SelectChoice]:
+        from stationfinder.web.context import current_areas
+        from stationfinder.web.i18n import current_lang
+
+        areas = current_areas()
+        english = current_lang() == "en"
+        grouped = len(areas.districts()) > 1
+        result = [SelectChoice("", blank)] if blank is not None else []
+        for district in areas.districts():
+            group = district.label(english) if grouped else None
+            result.extend(
+                SelectChoice(s.key, s.short_label(english) if grouped else s.label(english),
+                             optgroup=group)
+                for s in areas.listed(district.code)
+            )  # fmt: skip
+        return result
+
+    return choices
+
+
+def district_choices(blank: Any = None) -> Callable[[], list[SelectChoice]]:
+    """The loaded districts as a select's choices (code, name in the page's language)."""
+
+    def choices() -> list[SelectChoice]:
+        from stationfinder.web.context import current_areas
+        from stationfinder.web.i18n import current_lang
+
+        english = current_lang() == "en"
+        result = [SelectChoice("", blank)] if blank is not None else []
+        result.extend(SelectChoice(d.code, d.label(english)) for d in current_areas().districts())
+        return result
+
+    return choices
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -133,7 +169,9 @@ class StationForm(FlaskForm):
         choices=options((k.name, VocabularyLabel(k.name, k.en)) for k in KINDS),
     )
     street = SelectField(
-        declared_label("street"), choices=street_choices(lazy_gettext("from the position"))
+        declared_label("street"),
+        choices=street_choices(lazy_gettext("from the position")),
+        validators=declared_validators("street"),
     )
     address = StringField(declared_label("address"), validators=declared_validators("address"))
     crs = SelectField(
@@ -238,6 +276,7 @@ class AccountForm(FlaskForm):
     )
     role = SelectField(lazy_gettext("Role"), choices=options((r, ROLE_LABELS[r]) for r in ROLES))
     street = SelectField(lazy_gettext("Subdistrict"), choices=street_choices("—"))
+    district = SelectField(lazy_gettext("District"), choices=district_choices("—"), default="")
     password = PasswordField(
         lazy_pgettext("initial", "Password"),
         validators=[DataRequired(), Length(min=MIN_PASSWORD, max=200)],
@@ -265,6 +304,9 @@ class ListFilterForm(FlaskForm):
         csrf = False
 
     q = StringField(lazy_pgettext("staff", "Search"), validators=[Optional(), Length(max=60)])
+    district = SelectField(
+        lazy_gettext("District"), choices=district_choices(lazy_gettext("all")), default=""
+    )
     street = SelectField(lazy_gettext("Subdistrict"), choices=street_choices(lazy_gettext("all")))
     kind = SelectField(
         lazy_gettext("Kind"),

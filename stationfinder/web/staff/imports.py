@@ -35,7 +35,6 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import BooleanField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from stationfinder.accounts.roles import UNION_ADMIN
 from stationfinder.core.clock import local_now
 from stationfinder.core.text import N_
 from stationfinder.db import get_session
@@ -100,50 +99,59 @@ def _scope(
     *,
     retire_missing: bool,
 ) -> tuple[list[dict[str, Any]], list[Problem], int]:
-    """(rows to load, rows refused as outside the editor's subdistrict, rows added)."""
-    if editor.role == UNION_ADMIN:
+    """(rows to load, rows refused as outside the editor's subdistrict or district, rows
+    added)."""
+    scope = editor.limit()
+    if scope is None:
         return rows, [], 0
+    mine = _scope_name(editor, areas)
     existing = {s.id: s for s in registry.all_stations(session)}
     problems = []
     for number, row in enumerate(rows, start=1):
         label = f"feature {number}" + (f" ({row['id']})" if isinstance(row.get("id"), str) else "")
         current = existing.get(row.get("id")) if isinstance(row.get("id"), str) else None
-        if current is not None and current.street != editor.street:
+        if current is not None and current.street not in scope:
             problems.append(
                 Problem(
                     label,
                     "id",
-                    f"station {current.id} belongs to {current.street}, "
-                    f"not to your subdistrict {editor.street}",
+                    f"station {current.id} belongs to {current.street}, outside {mine}",
                     "other_subdistrict",
-                    N_("station %(id)s belongs to %(street)s, not to your subdistrict %(mine)s"),
-                    {"id": current.id, "street": current.street, "mine": editor.street},
+                    N_("station %(id)s belongs to %(street)s, outside %(mine)s"),
+                    {"id": current.id, "street": current.street, "mine": mine},
                 )
             )
             continue
         valid, _ = registry.validate_rows([row], areas)
-        if valid and valid[0].street != editor.street:
+        if valid and valid[0].street not in scope:
             problems.append(
                 Problem(
                     label,
                     "street",
-                    f"the station lies in {valid[0].street}; you import "
-                    f"stations of {editor.street} only",
+                    f"the station lies in {valid[0].street}; you import stations of {mine} only",
                     "other_subdistrict",
                     N_("the station lies in %(street)s; you import stations of %(mine)s only"),
-                    {"street": valid[0].street, "mine": editor.street},
+                    {"street": valid[0].street, "mine": mine},
                 )
             )
     if not retire_missing:
         return rows, problems, 0
-    # Stations of other subdistricts stand as they are, so only this one's can be missing.
+    # Stations outside the editor's area stand as they are, so only theirs can be missing.
     named = {row.get("id") for row in rows}
     others = [
         _row_of(s)
         for s in existing.values()
-        if s.active and s.street != editor.street and s.id not in named
+        if s.active and s.street not in scope and s.id not in named
     ]
     return [*rows, *others], problems, len(others)
+
+
+def _scope_name(editor: Editor, areas: Areas) -> str:
+    """The editor's area in words: their subdistrict, or their district's name."""
+    if editor.district:
+        found = areas.district(editor.district)
+        return found.name if found else editor.district
+    return editor.street or ""
 
 
 def _row_of(station: Station) -> dict[str, Any]:
@@ -460,9 +468,12 @@ def export(fmt: str) -> Response:
     editor = _editor()
     session = get_session()
     stations = registry.all_stations(session)
-    street = editor.street if editor.role != UNION_ADMIN else request.args.get("street")
-    if street:
-        stations = [s for s in stations if s.street == street]
+    scope = editor.limit()
+    if scope is not None:
+        stations = [s for s in stations if s.street in scope]
+    street = _areas().subdistrict(request.args.get("street"))
+    if street is not None:
+        stations = [s for s in stations if s.street == street.key]
     english = request.args.get("headers") == "en"
     if fmt == "geojson":
         body: bytes = registry.export_geojson(stations).encode("utf-8")

@@ -23,10 +23,10 @@ from sqlalchemy import select
 from stationfinder.core import hours
 from stationfinder.core.clock import local_now
 from stationfinder.core.text import LOCALES, N_, natural_key
-from stationfinder.core.vocabulary import STREET_NAMES
 from stationfinder.db import get_session
 from stationfinder.models import Station
 from stationfinder.web.auth import current_staff, staff_required
+from stationfinder.web.context import current_areas
 from stationfinder.web.couriers.present import AmenityItem, amenity_items
 from stationfinder.web.public_urls import external_url
 from stationfinder.web.staff import bp
@@ -106,7 +106,8 @@ def posters() -> str:
             abort(404)
         chosen = [station]
         street = station.street
-    elif street in STREET_NAMES:
+    elif (found := current_areas().subdistrict(street)) is not None:
+        street = found.key
         query = select(Station).where(Station.active, Station.street == street)
         chosen = sorted(session.scalars(query), key=lambda s: natural_key(s.name))
     else:

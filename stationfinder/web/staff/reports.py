@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import StringField
 from wtforms.validators import Length, Optional
 
-from stationfinder.accounts.roles import STREET_STAFF, UNION_ADMIN
+from stationfinder.accounts.roles import STATION_EDITORS
 from stationfinder.core.errors import DomainError
 from stationfinder.core.vocabulary import AMENITY_BY_CODE
 from stationfinder.db import get_session
@@ -21,7 +21,7 @@ from stationfinder.web.auth import current_staff, staff_required
 from stationfinder.web.staff import bp, no_store
 from stationfinder.web.staff.forms import ActionForm
 
-EDITORS = (STREET_STAFF, UNION_ADMIN)
+EDITORS = STATION_EDITORS
 
 
 class TriageForm(FlaskForm):

@@ -49,7 +49,7 @@ from stationfinder.web.staff.forms import (
     StationForm,
 )
 
-EDITORS = (editing.STREET_STAFF, editing.UNION_ADMIN)
+EDITORS = editing.STATION_EDITORS
 SHANGHAI_TZ = hours.TZ
 photos_bp = Blueprint("photos", __name__)
 
@@ -93,6 +93,8 @@ def station_list() -> str:
     args = request.args.copy()
     if "street" not in args and staff.role == editing.STREET_STAFF and staff.street:
         args["street"] = staff.street
+    if "district" not in args and staff.role == editing.DISTRICT_ADMIN and staff.district:
+        args["district"] = staff.district
     form = ListFilterForm(formdata=args)
     form.validate()
     query = select(Station)
@@ -108,6 +110,8 @@ def station_list() -> str:
         )
     if form.street.data:
         query = query.where(Station.street == form.street.data)
+    if form.district.data:
+        query = query.where(Station.street.in_(_areas().subdistrict_keys(form.district.data)))
     if form.kind.data:
         query = query.where(Station.kind == form.kind.data)
     if form.state.data == "active":
