@@ -63,11 +63,16 @@ from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from stationfinder import db  # noqa: E402
-from stationfinder.core.vocabulary import AMENITY_CODES, STREET_NAMES  # noqa: E402
+from stationfinder.core.resources import data_file  # noqa: E402
+from stationfinder.core.vocabulary import AMENITY_CODES  # noqa: E402
 from stationfinder.db import get_db  # noqa: E402
+from stationfinder.geo.areas import Areas  # noqa: E402
 from stationfinder.models import Station  # noqa: E402
 from stationfinder.registry import stations as registry  # noqa: E402
 from stationfinder.web.context import current_index  # noqa: E402
+
+# The shipped subdistricts: the synthetic registry's stations are filed under them.
+STREET_NAMES = Areas.from_file(data_file("areas.geojson")).subdistrict_keys()
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 WSGI_APP = "stationfinder:create_app()"

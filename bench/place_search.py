@@ -32,7 +32,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stationfinder.core.resources import data_file
-from stationfinder.core.vocabulary import STREET_BY_NAME
 from stationfinder.geo.areas import Areas
 from stationfinder.geo.gazetteer import Gazetteer, Place, load_document
 from stationfinder.geo.place_names import normalise, pinyin_forms
@@ -139,7 +138,7 @@ def main() -> None:
     from stationfinder.web.couriers.places import street_centres
 
     document = load_document(data_file("gazetteer.json"))
-    english = {name: street.en for name, street in STREET_BY_NAME.items()}
+    english = {s.key: s.label(english=True) for s in areas.listed()}
     centres = street_centres(areas)
     measure("shipped", lambda: Gazetteer.build(document, centres, (), english))
     for size in (int(s) for s in args.sizes.split(",")):

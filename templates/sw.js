@@ -7,6 +7,11 @@ var SHELL_CACHE = "sf-shell-{{ version }}";
 var DATA_CACHE = "sf-data-v1";  /* app.js reads the registry copy from here */
 var SHELL = {{ shell|tojson }};
 var STATIONS = {{ stations_url|tojson }};
+/* With more than one district loaded (a city's or a province's registry), the copy is of
+ * the courier's own district only: the page says which once it has placed the courier
+ * (the district of the nearest station), and nothing is fetched until then. */
+var BY_DISTRICT = {{ by_district|tojson }};
+var SCOPE_KEY = STATIONS + "?offline_scope=1";  /* the district the copy is of */
 var HOURS = {{ hours_url|tojson }};  /* app.js reads the spans from DATA_CACHE too */
 var OFFLINE = {{ offline_url|tojson }};
 var NAVIGATION_TIMEOUT_MS = 4000;
@@ -30,21 +35,46 @@ function syncOfflinePage() {
   }).catch(function () {});
 }
 
-function syncAll() {
-  return Promise.all([syncRegistry(), syncHours(), syncOfflinePage()]);
+function syncAll(district) {
+  return Promise.all([syncRegistry(district), syncHours(), syncOfflinePage()]);
 }
 
-function syncRegistry() {
-  /* The whole registry once, then only what changed since the copy was made. */
+function registryScope(cache, district) {
+  /* The district the copy is to be of ("" for the whole registry), or null when it is
+   * not known yet; a new district drops the copy of the old one. */
+  if (!BY_DISTRICT) return Promise.resolve("");
+  return cache.match(SCOPE_KEY).then(function (stored) {
+    return stored ? stored.text() : null;
+  }).then(function (current) {
+    if (!district || district === current) return current;
+    return cache.delete(STATIONS).then(function () {
+      return cache.put(SCOPE_KEY, new Response(district));
+    }).then(function () { return district; });
+  });
+}
+
+function syncRegistry(district) {
+  /* The registry (or the courier's district of it) once, then only what changed since
+   * the copy was made. */
   return caches.open(DATA_CACHE).then(function (cache) {
-    return cache.match(STATIONS).then(function (cached) {
+    return registryScope(cache, district).then(function (scope) {
+      if (scope === null) return null;  /* not placed yet: nothing worth fetching */
+      var base = scope ? STATIONS + "?district=" + encodeURIComponent(scope) : STATIONS;
+      return syncCopy(cache, base);
+    });
+  }).catch(function () { /* offline: keep the copy we have */ });
+}
+
+function syncCopy(cache, base) {
+  return cache.match(STATIONS).then(function (cached) {
       if (!cached) {
-        return fetch(STATIONS, {cache: "no-store"}).then(function (response) {
+        return fetch(base, {cache: "no-store"}).then(function (response) {
           if (response.ok) return cache.put(STATIONS, response);
         });
       }
       return cached.json().then(function (copy) {
-        var url = STATIONS + "?changed_since=" + encodeURIComponent(copy.generated_at);
+        var url = base + (base.indexOf("?") < 0 ? "?" : "&") + "changed_since="
+          + encodeURIComponent(copy.generated_at);
         return fetch(url, {cache: "no-store"}).then(function (response) {
           if (!response.ok) return null;
           return response.json().then(function (delta) {
@@ -63,8 +93,7 @@ function syncRegistry() {
           });
         });
       });
-    });
-  }).catch(function () { /* offline: keep the copy we have */ });
+  });
 }
 
 self.addEventListener("install", function (event) {
@@ -86,7 +115,7 @@ self.addEventListener("activate", function (event) {
 });
 
 self.addEventListener("message", function (event) {
-  if (event.data && event.data.type === "sync") event.waitUntil(syncAll());
+  if (event.data && event.data.type === "sync") event.waitUntil(syncAll(event.data.district));
 });
 
 function withTimeout(promise, ms) {

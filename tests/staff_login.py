@@ -22,7 +22,9 @@ def csrf_from(html: str) -> str:
     return match.group(1)
 
 
-def add_staff(app: Flask, username: str, role: str, street: str | None = None) -> None:
+def add_staff(
+    app: Flask, username: str, role: str, street: str | None = None, district: str | None = None
+) -> None:
     with session_scope(app) as session:
         session.add(
             StaffAccount(
@@ -31,6 +33,7 @@ def add_staff(app: Flask, username: str, role: str, street: str | None = None) -
                 password_hash=hash_password(PASSWORD),
                 role=role,
                 street=street,
+                district=district,
             )
         )
 
@@ -45,7 +48,9 @@ def log_in(app: Flask, username: str) -> FlaskClient:
     return client
 
 
-def staff_client(app: Flask, username: str, role: str, street: str | None = None) -> FlaskClient:
+def staff_client(
+    app: Flask, username: str, role: str, street: str | None = None, district: str | None = None
+) -> FlaskClient:
     """A browser session of a new staff member who has just logged in."""
-    add_staff(app, username, role, street)
+    add_staff(app, username, role, street, district)
     return log_in(app, username)

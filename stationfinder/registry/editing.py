@@ -57,8 +57,10 @@ class Editor:
     role: str
     street: str | None = None  # street_staff's subdistrict (its key)
     district: str | None = None  # district_admin's district (its 6-digit code)
-    # The subdistrict keys a district_admin keeps, from the loaded areas at sign-in.
+    # The subdistrict keys a district_admin keeps, and the district's name, from the
+    # loaded areas at sign-in.
     district_streets: frozenset[str] = frozenset()
+    district_name: str | None = None
 
     @property
     def edits_stations(self) -> bool:
@@ -71,7 +73,7 @@ class Editor:
         if self.role == STREET_STAFF:
             return self.street
         if self.role == DISTRICT_ADMIN:
-            return self.district
+            return self.district_name or self.district
         return None
 
     def may_edit(self, street: str) -> bool:

@@ -11,7 +11,7 @@ import math
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -639,8 +639,12 @@ def is_empty(session: Session) -> bool:
     return session.scalar(select(Station.id).limit(1)) is None
 
 
-def active_stations(session: Session) -> list[Station]:
-    return list(session.scalars(select(Station).where(Station.active).order_by(Station.id)))
+def active_stations(session: Session, streets: Collection[str] | None = None) -> list[Station]:
+    """Active stations by id; of the subdistricts `streets` (keys) only, when given."""
+    query = select(Station).where(Station.active)
+    if streets is not None:
+        query = query.where(Station.street.in_(sorted(streets)))
+    return list(session.scalars(query.order_by(Station.id)))
 
 
 def stations_named_like(session: Session, pattern: str, limit: int = 200) -> list[Any]:
@@ -662,14 +666,17 @@ def all_stations(session: Session) -> list[Station]:
     return list(session.scalars(select(Station).order_by(Station.id)))
 
 
-def stations_changed_since(session: Session, since: datetime) -> list[Station]:
-    return list(
-        session.scalars(
-            select(Station)
-            .where(or_(Station.updated_at > since, Station.last_confirmed_at > since))
-            .order_by(Station.id)
-        )
+def stations_changed_since(
+    session: Session, since: datetime, streets: Collection[str] | None = None
+) -> list[Station]:
+    """Stations (retired ones too) changed or confirmed after `since`; of `streets` only,
+    when given."""
+    query = select(Station).where(
+        or_(Station.updated_at > since, Station.last_confirmed_at > since)
     )
+    if streets is not None:
+        query = query.where(Station.street.in_(sorted(streets)))
+    return list(session.scalars(query.order_by(Station.id)))
 
 
 def get_station(session: Session, station_id: str) -> Station | None:

@@ -314,6 +314,7 @@
     }
 
     function show(features, offlineAge) {
+      if (!offlineAge) keepDistrictOffline(features);
       list.textContent = "";
       title.hidden = false;
       title.textContent = state.label ? fmt(t.near, {place: state.label}) : t.results;
@@ -790,6 +791,19 @@
 
     map.on("moveend", load);
     load();
+  }
+
+  var offlineDistrict = null;
+  function keepDistrictOffline(features) {
+    /* Several districts loaded: the offline copy is of the district the courier is in
+     * (the nearest station's), not of the whole registry. */
+    if (!cfg.offlineByDistrict || !features.length || !navigator.serviceWorker) return;
+    var s = cfg.streets[features[0].properties.street];
+    var district = s && s.district;
+    var worker = navigator.serviceWorker.controller;
+    if (!district || district === offlineDistrict || !worker) return;
+    offlineDistrict = district;
+    worker.postMessage({type: "sync", district: district});
   }
 
   function registerServiceWorker() {

@@ -22,7 +22,8 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 from flask_babel import gettext
 from werkzeug.security import safe_join
 
-from stationfinder.web.i18n import template_context
+from stationfinder.web.context import current_areas
+from stationfinder.web.i18n import service_area, template_context
 from stationfinder.web.maps import VendorAssets
 
 VENDOR: dict[str, ModuleType] = {
@@ -130,6 +131,7 @@ def service_worker() -> Response:
         shell=shell,
         version=version,
         stations_url=url_for("api.list_stations"),
+        by_district=len(current_areas().districts()) > 1,
         hours_url=url_for("api.station_hours"),
         offline_url=url_for("assets.offline_page"),
     )
@@ -161,7 +163,7 @@ def manifest() -> Response:
     body = {
         "name": gettext("Courier rest stations"),
         "short_name": gettext("Courier rest stations"),
-        "description": gettext("Rest stations for couriers in Qiantang"),
+        "description": gettext("Rest stations for couriers in %(area)s", area=service_area()),
         "start_url": url_for("web.index"),
         "scope": "/",
         "display": "standalone",

@@ -72,13 +72,16 @@ def staff_user(account: StaffAccount) -> StaffUser:
     from stationfinder.web.context import current_areas
 
     district = account.district if account.role == DISTRICT_ADMIN else None
-    streets = frozenset(current_areas().subdistrict_keys(district)) if district else frozenset()
+    areas = current_areas()
+    streets = frozenset(areas.subdistrict_keys(district)) if district else frozenset()
+    found = areas.district(district) if district else None
     return StaffUser(
         username=account.username,
         role=account.role,
         street=account.street if account.role == STREET_STAFF else None,
         district=district,
         district_streets=streets,
+        district_name=found.name if found else None,
         id=account.id,
         display_name=account.display_name or account.username,
         session_key=accounts.session_id(account),

@@ -114,6 +114,25 @@ def area_groups() -> list[tuple[str | None, list[tuple[str, str]]]]:
     ]
 
 
+def service_area() -> str:
+    """Where the loaded areas are, in the page's language: the district when one is
+    loaded (钱塘区), else the city all of them are in (杭州市), else the districts' count."""
+    from stationfinder.web.context import current_areas
+
+    english = current_lang() == "en"
+    districts = current_areas().districts()
+    if len(districts) == 1:
+        return districts[0].label(english)
+    cities = {(d.city, d.city_en) for d in districts}
+    if len(cities) == 1:
+        city, city_en = cities.pop()
+        if city:
+            return (city_en or city) if english else city
+    from flask_babel import gettext
+
+    return gettext("%(n)s districts", n=len(districts))
+
+
 def district_label(code: str | None) -> str:
     """A district's name in the page's language, by its division code."""
     from stationfinder.web.context import current_areas
@@ -129,6 +148,7 @@ def template_context() -> dict[str, object]:
         "kind_label": lambda value: vocabulary_label("kind", value),
         "street_label": lambda value: vocabulary_label("street", value),
         "district_label": district_label,
+        "service_area": service_area,
         "area_groups": area_groups,
         "amenity_label": lambda value: vocabulary_label("amenity", value),
         "switch_url": switch_url,

@@ -105,7 +105,7 @@ def test_form_messages_follow_the_language(courier: FlaskClient) -> None:
         },
     )
     assert outside.status_code == 400
-    assert "That place is outside Qiantang district" in outside.text
+    assert "That place is outside Qiantang District" in outside.text
     assert chinese_in(outside.text) == []
     assert 'value="Too hot"' in outside.text  # what was typed stays
 

@@ -53,13 +53,11 @@ def list_stations() -> Response:
     # station sent twice costs nothing.
     generated_at = local_now() - CHANGE_OVERLAP
     if since is None:
-        stations = registry.active_stations(session)
+        stations = registry.active_stations(session, keep)
     else:
         # Retired stations are included (with active=false) so that a cached copy can
         # drop them.
-        stations = registry.stations_changed_since(session, since)
-    if keep is not None:
-        stations = [s for s in stations if s.street in keep]
+        stations = registry.stations_changed_since(session, since, keep)
     body = schemas.feature_collection(
         [schemas.station_feature(s) for s in stations],
         crs="wgs84",

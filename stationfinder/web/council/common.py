@@ -27,7 +27,7 @@ from stationfinder.web import device_keys
 from stationfinder.web.assets import asset_url
 from stationfinder.web.council import bp, messages
 from stationfinder.web.errors import ApiError
-from stationfinder.web.i18n import current_lang, remember_choice, template_context
+from stationfinder.web.i18n import current_lang, remember_choice, service_area, template_context
 from stationfinder.web.limits import hashed_device_and_address
 
 KEY_COOKIE = "sf_council_key"
@@ -133,6 +133,7 @@ def error_message(field: str | None, code: str | None) -> str:
         addition_max=council.ADDITION_MAX,
         flag_reason_max=council.FLAG_REASON_MAX,
         photo_max_mb=photos.MAX_BYTES // (1024 * 1024),
+        area=service_area(),
     )
 
 

@@ -75,8 +75,8 @@ COURIER_ERRORS: Mapping[tuple[str | None, str | None], str] = {
     ("description", None): N_("Describe what happened in at most %(description_max)s characters."),
     ("category", None): N_("Choose a category from the list."),
     ("place", "outside_district"): N_(
-        "That place is outside Qiantang district. Pick it again, choose a station or "
-        "just describe the place."
+        "That place is outside %(area)s. Pick it again, choose a station or just "
+        "describe the place."
     ),
     ("place", "too_long"): N_("Describe the place in at most %(place_label_max)s characters."),
     ("place", None): N_("The position is not valid; locate again or pick it on the map."),

@@ -14,7 +14,7 @@ from typing import Any
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -56,12 +56,22 @@ BACK_ADDRESS_LIMIT = "600 per hour"
 FLAG_ADDRESS_LIMIT = "200 per hour"
 
 
-def _stations() -> list[tuple[str, list[Station]]]:
+# Up to this many active stations the form offers them all in a select; a city's or a
+# province's registry would make the page megabytes, so there the courier types the
+# station's id (on its poster) or drops a pin instead.
+STATION_CHOICES_MAX = 600
+
+
+def _stations() -> list[tuple[str, list[Station]]] | None:
     """Active stations grouped by subdistrict in the one division-code order (Jinja's
     groupby would sort the groups by their Chinese names), each group by name, numbers
-    read as numbers."""
+    read as numbers; None when there are more than STATION_CHOICES_MAX."""
     areas = current_areas()
-    stations = get_session().scalars(select(Station).where(Station.active))
+    session = get_session()
+    count = session.scalar(select(func.count()).select_from(Station).where(Station.active))
+    if (count or 0) > STATION_CHOICES_MAX:
+        return None
+    stations = session.scalars(select(Station).where(Station.active))
     ordered = sorted(stations, key=lambda s: (areas.rank(s.street), natural_key(s.name)))
     return [(street, list(group)) for street, group in groupby(ordered, key=lambda s: s.street)]
 
@@ -156,7 +166,7 @@ def new_issue() -> str | BaseResponse | tuple[str, int]:
             point = _point(form)
             place = Place(
                 point=point,
-                station_id=(form.get("station_id") or "").strip() or None,
+                station_id=(form.get("station_id") or "").strip().upper() or None,
                 label=form.get("place_label"),
             )
             if form.get("confirmed") != "1":

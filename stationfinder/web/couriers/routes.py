@@ -94,6 +94,8 @@ def _page_config(lang: str) -> dict[str, Any]:
     """What the page's script needs: strings, labels, the API and the tiles' system."""
     config = current_app.config
     streets = street_places()
+    areas = current_areas()
+    district_of = {s.key: s.district for s in areas.listed()}
     return {
         "lang": lang,
         "t": dict(messages()),
@@ -103,11 +105,16 @@ def _page_config(lang: str) -> dict[str, Any]:
         },
         "access": {a.code: a.en if lang == "en" else a.zh for a in ACCESSES},
         "streets": {
-            p.name: {"lon": p.point.lon, "lat": p.point.lat, "label": p.name_en or p.name}
-            if lang == "en"
-            else {"lon": p.point.lon, "lat": p.point.lat, "label": p.name}
+            p.name: {
+                "lon": p.point.lon,
+                "lat": p.point.lat,
+                "label": (p.name_en or p.name) if lang == "en" else p.name,
+                "district": district_of.get(p.name),
+            }
             for p in streets
         },
+        # The offline copy is of the courier's district when several are loaded.
+        "offlineByDistrict": len(areas.districts()) > 1,
         "tileCrs": config["TILE_CRS"],
         "k": NEAREST_K,
         "walkKmh": config["WALK_SPEED_KMH"],

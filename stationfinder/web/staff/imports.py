@@ -104,7 +104,7 @@ def _scope(
     scope = editor.limit()
     if scope is None:
         return rows, [], 0
-    mine = _scope_name(editor, areas)
+    mine = editor.scope or ""  # their subdistrict, or their district's name
     existing = {s.id: s for s in registry.all_stations(session)}
     problems = []
     for number, row in enumerate(rows, start=1):
@@ -144,14 +144,6 @@ def _scope(
         if s.active and s.street not in scope and s.id not in named
     ]
     return [*rows, *others], problems, len(others)
-
-
-def _scope_name(editor: Editor, areas: Areas) -> str:
-    """The editor's area in words: their subdistrict, or their district's name."""
-    if editor.district:
-        found = areas.district(editor.district)
-        return found.name if found else editor.district
-    return editor.street or ""
 
 
 def _row_of(station: Station) -> dict[str, Any]:
