@@ -56,7 +56,16 @@ def database_url(tmp_path: Path, seeded_sqlite: Path) -> str:
 
 
 @pytest.fixture
-def make_app(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Flask]]:
+def app_settings() -> dict[str, Any]:
+    """Settings every app of a test starts from; a module overrides this fixture to serve
+    other data (tests/multi_district.py)."""
+    return {}
+
+
+@pytest.fixture
+def make_app(
+    tmp_path: Path, database_url: str, app_settings: dict[str, Any]
+) -> Iterator[Callable[..., Flask]]:
     """Build apps with settings overridden, like datasette's make_app_client."""
     made: list[Flask] = []
 
@@ -66,6 +75,7 @@ def make_app(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Flask]
             "DATABASE_URL": database_url,
             "SECRET_KEY": "test-secret",
             "INDEX_CHECK_SECONDS": 0.01,
+            **app_settings,
         }
         config.update(overrides)
         app = create_app(config)

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from multi_district import AREAS_FILE, EAST, SOUTH, STATIONS_FILE, database_url, make_app
+from multi_district import AREAS_FILE, EAST, SOUTH, STATIONS_FILE, app_settings, database_url
 from sqlalchemy import select
 from staff_login import csrf_from, staff_client
 
@@ -25,7 +25,7 @@ from stationfinder.geo.point import Point
 from stationfinder.models import Station
 from stationfinder.web.context import current_areas
 
-__all__ = ["database_url", "make_app"]  # the fixtures this module's tests run on
+__all__ = ["app_settings", "database_url"]  # the fixtures this module's tests run on
 
 AREAS = Areas.from_file(AREAS_FILE)
 STATIONS = json.loads(STATIONS_FILE.read_text(encoding="utf-8"))["features"]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from geopy.distance import geodesic
-from multi_district import EAST, STATIONS_FILE, database_url, make_app
+from multi_district import EAST, STATIONS_FILE, app_settings, database_url
 from playwright.sync_api import expect
 from polling import poll_until
 from staff_login import add_staff
@@ -19,7 +19,7 @@ from stationfinder.geo.areas import Areas
 from stationfinder.web.context import current_areas
 
 pytestmark = pytest.mark.browser
-__all__ = ["database_url", "make_app"]  # the fixtures the live server runs on here
+__all__ = ["app_settings", "database_url"]  # the fixtures the live server runs on here
 
 PASSWORD = "correct horse battery"
 STATIONS = json.loads(STATIONS_FILE.read_text(encoding="utf-8"))["features"]
