@@ -111,6 +111,7 @@ class Areas:
         self._by_key = {s.key: s for s in self._subdistricts}
         self._by_code = {s.code: s for s in self._subdistricts}
         self._by_prefix = {s.id_prefix: s for s in self._subdistricts}
+        self._rank = {s.key: i for i, s in enumerate(self._subdistricts)}
         self._outlines: dict[str, Polygon | MultiPolygon] = {
             s.key: _oriented(outline) for s, outline in ordered
         }
@@ -343,7 +344,7 @@ class Areas:
     def rank(self, key: str | None) -> int:
         """A subdistrict's place in the one order (unknown ones last)."""
         found = self.subdistrict(key)
-        return self._subdistricts.index(found) if found else len(self._subdistricts)
+        return self._rank[found.key] if found else len(self._subdistricts)
 
     def label(self, key: str | None, english: bool = False) -> str:
         """A subdistrict's key in a language; an unknown value as it is."""
