@@ -71,6 +71,7 @@ def _preload_index() -> None:
     of them reading the whole registry at the same moment (see `live_index.preload`).
     Without it (the embedded SQLite default, 158 stations) there is nothing to save."""
     from stationfinder import config, db
+    from stationfinder.ops import startup
     from stationfinder.registry import live_index
 
     try:
@@ -87,6 +88,10 @@ def _preload_index() -> None:
         return
     took = time.perf_counter() - started
     print(f"stationfinder: index of {count} stations preloaded in {took:.1f} s", flush=True)
+    try:
+        startup.preload_areas(url, db.make_engine)
+    except Exception as exc:  # each worker then reads its own, and reports what is wrong
+        print(f"stationfinder: outlines not preloaded: {exc}", file=sys.stderr, flush=True)
 
 
 _preload_index()

@@ -120,6 +120,18 @@ def seed(url: str, cities: int, stations: int) -> tuple[Areas, dict[str, float]]
     return areas, times
 
 
+def stored_areas(url: str) -> Areas:
+    """The areas a previous run stored (as `load-areas` does)."""
+    engine = db.make_engine(url)
+    with Session(engine) as session:
+        document = session.get(AreaSet, 1)
+        if document is None:
+            sys.exit(f"{DATABASE} holds no areas: run without --reuse first")
+        areas = Areas.from_geojson(document.document)
+    engine.dispose()
+    return areas
+
+
 def timed(server: Any, path: str) -> tuple[float, float, int, int]:
     """(median ms, p95 ms, status, bytes) of SAMPLES sequential GETs after one warm-up."""
     server.get(path, timeout=120)
@@ -137,14 +149,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cities", type=int, default=370)
     parser.add_argument("--stations", type=int, default=400_000)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="serve the registry a previous run left in the database instead of making it",
+    )
     args = parser.parse_args()
     http_load = _module(BENCH / "http_load.py", "http_load")
     http_load.require_postgres()
     print("# machine:", ", ".join(f"{k} {v}" for k, v in http_load.machine().items()))
-    url = http_load.recreate_database(DATABASE)
-    areas, times = seed(url, args.cities, args.stations)
-    for step, seconds in times.items():
-        print(f"# {step}: {seconds:.1f} s", flush=True)
+    if args.reuse:
+        url = f"{http_load.PG_SERVER}/{DATABASE}"
+        areas = stored_areas(url)
+    else:
+        url = http_load.recreate_database(DATABASE)
+        areas, times = seed(url, args.cities, args.stations)
+        for step, seconds in times.items():
+            print(f"# {step}: {seconds:.1f} s", flush=True)
     districts = areas.districts()
     print(
         f"# {len(districts)} districts, {len(areas.listed())} subdistricts, "

@@ -138,7 +138,6 @@ class StationTable:
         self.streets: dict[str, int] = {}
         self.hours: dict[str, int] = {}
         self.amenities: dict[str, int] = {}  # amenity -> its bit
-        self._masks: dict[frozenset[str], int] = {}
         self._parts: list[tuple[np.ndarray, ...]] = []
 
     def kind_code(self, kind: str) -> int:
@@ -150,16 +149,18 @@ class StationTable:
     def hours_code(self, hours: str | None) -> int:
         return -1 if hours is None else self.hours.setdefault(hours, len(self.hours))
 
-    def amenity_mask(self, amenities: frozenset[str]) -> int:
-        mask = self._masks.get(amenities)
-        if mask is None:
-            mask = 0
-            for a in amenities:
-                bit = self.amenities.setdefault(a, len(self.amenities))
+    def amenity_mask(self, amenities: Iterable[str]) -> int:
+        """The bitmask of a set of amenity codes (a bit per distinct code, as first seen)."""
+        bits = self.amenities
+        mask = 0
+        for a in amenities:
+            bit = bits.get(a)
+            if bit is None:
+                bit = bits[a] = len(bits)
                 if bit >= _MAX_AMENITIES:
+                    del bits[a]
                     raise ValueError(f"more than {_MAX_AMENITIES} distinct amenities")
-                mask |= 1 << bit
-            self._masks[amenities] = mask
+            mask |= 1 << bit
         return mask
 
     def append(
@@ -203,7 +204,7 @@ class StationTable:
             [s.lat for s in batch],
             [self.kind_code(s.kind) for s in batch],
             [self.street_code(s.street) for s in batch],
-            [self.amenity_mask(frozenset(s.amenities)) for s in batch],
+            [self.amenity_mask(s.amenities) for s in batch],
             [self.hours_code(s.opening_hours) for s in batch],
         )
 

@@ -7,11 +7,14 @@ on SQLite a second seeder finds the registry already seeded and stops.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
-from sqlalchemy import select, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from stationfinder import db
 from stationfinder.config import StartupError
@@ -48,15 +51,47 @@ def prepare(app: Flask, database: db.Database) -> Areas:
     return areas
 
 
+# Outlines gunicorn's master read before forking: database URL -> (document, Areas).
+_preloaded: dict[str, tuple[dict[str, Any], Areas]] = {}
+
+
+def preload_areas(database_url: str, make_engine: Callable[[str], Engine]) -> int:
+    """Read the stored outlines in gunicorn's master, before it forks the workers.
+
+    Each worker then compares the document it reads with this one and, when they are
+    equal, takes these outlines instead of parsing them again: at 1,667 subdistricts the
+    parse is ~0.6 s of every worker's start, the read and the comparison ~0.1 s. Returns
+    the number of subdistricts (0 when none are stored: the shipped file is quick).
+    """
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            stored = _stored_document(session)
+    finally:
+        engine.dispose()
+    if stored is None:
+        return 0
+    areas = Areas.from_geojson(stored)
+    _preloaded[database_url] = (stored, areas)
+    return len(areas.listed())
+
+
+def _stored_document(session: Session) -> dict[str, Any] | None:
+    return session.scalar(select(AreaSet.document).where(AreaSet.id == 1))
+
+
 def load_areas(app: Flask, database: db.Database) -> Areas:
     """Outlines loaded by staff (`stationfinder load-areas`) win over the shipped file."""
     try:
         with database.sessions() as session:
-            stored = session.scalar(select(AreaSet.document).where(AreaSet.id == 1))
+            stored = _stored_document(session)
     except OperationalError:
         stored = None  # not migrated yet (AUTO_MIGRATE off): use the file
     try:
         if stored is not None:
+            preloaded = _preloaded.get(app.config["DATABASE_URL"] or "")
+            if preloaded is not None and preloaded[0] == stored:
+                return preloaded[1]
             return Areas.from_geojson(stored)
         return Areas.from_file(areas_path(app))
     except AreasError as exc:

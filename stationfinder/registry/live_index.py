@@ -246,7 +246,7 @@ def _read_table(session: Session) -> StationTable:
     table = StationTable()
 
     def amenity_mask(stored: str | None) -> int:
-        return table.amenity_mask(frozenset(json.loads(stored) if stored else ()))
+        return table.amenity_mask(json.loads(stored) if stored else ())
 
     query = select(
         Station.id, Station.lon, Station.lat, Station.kind, Station.street,

@@ -100,3 +100,45 @@ def test_every_cli_command_is_documented_in_the_readme() -> None:
     commands = set(app.cli.commands) | set(main.commands)
     for name in sorted(commands - {"shell", "routes"}):
         assert f"stationfinder {name}" in readme, f"`stationfinder {name}` missing from README"
+
+
+def test_a_worker_takes_the_outlines_the_master_read_unless_they_changed(make_app, database_url):
+    """gunicorn's master reads the stored outlines once (gunicorn.conf.py); a worker
+    whose stored document is still that one uses them, one whose document changed since
+    parses the new one (a load-areas between the master's start and a worker's)."""
+    from sqlalchemy.orm import Session as OrmSession
+
+    from stationfinder import db as sf_db
+    from stationfinder.geo.areas import Areas as LoadedAreas
+    from stationfinder.models import AreaSet
+    from stationfinder.ops import startup as sf_startup
+    from stationfinder.web.context import current_areas
+    from tests.shipped_areas import SHIPPED
+
+    first = make_app()  # migrated and seeded
+    document = LoadedAreas.from_geojson(SHIPPED.to_geojson()).to_geojson()
+    engine = sf_db.make_engine(database_url)
+    with OrmSession(engine) as session, session.begin():
+        stored = session.get(AreaSet, 1)
+        if stored is None:
+            session.add(AreaSet(id=1, document=document, source="test"))
+        else:
+            stored.document = document
+    try:
+        assert sf_startup.preload_areas(database_url, sf_db.make_engine) == len(SHIPPED.listed())
+        preloaded = sf_startup._preloaded[database_url][1]
+        assert current_areas(make_app()) is preloaded
+        assert current_areas(first) is not preloaded
+
+        renamed = LoadedAreas.from_geojson(SHIPPED.to_geojson()).to_geojson()
+        for feature in renamed["features"]:
+            if feature["properties"]["level"] == "district":
+                feature["properties"]["name_en"] = "Renamed District"
+        with OrmSession(engine) as session, session.begin():
+            session.get(AreaSet, 1).document = renamed
+        later = current_areas(make_app())
+        assert later is not preloaded
+        assert later.districts()[0].name_en == "Renamed District"
+    finally:
+        sf_startup._preloaded.pop(database_url, None)
+        engine.dispose()
