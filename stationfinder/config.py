@@ -305,6 +305,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Up to this many stations, /map carries every pin in the page; beyond it the map "
         "loads what is in view (counts on a grid when zoomed out).",
     ),
+    Setting(
+        "PICKER_MAX",
+        300,
+        _positive_int,
+        "Up to this many loaded subdistricts, the courier pages' picker lists them all; "
+        "beyond it, it lists the districts and, once one is chosen, its subdistricts.",
+    ),
 )
 
 SETTINGS_BY_NAME: dict[str, Setting] = {s.name: s for s in SETTINGS}

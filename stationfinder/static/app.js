@@ -461,15 +461,24 @@
         });
         suggestBox.appendChild(placeLinks);
       }
-      suggestBox.appendChild(el("p", null, t.or_pick_street));
+      /* The subdistricts this page can search from itself; at national scale, before a
+       * district is chosen, there are none: the districts then, as plain links. */
+      var byDistrict = !Object.keys(cfg.streets).length;
+      suggestBox.appendChild(el("p", null, byDistrict ? t.or_pick_district : t.or_pick_street));
       var streetLinks = el("div", "nav-apps");
       streetLinks.setAttribute("data-testid", "suggested-streets");
       /* In the select's order, as the server lists them (cfg.streets is a JSON object,
        * whose keys arrive sorted by code point). */
       Array.prototype.forEach.call(streetSelect.options, function (option) {
         var name = option.value, s = cfg.streets[name];
+        var href = nearest + "?street=" + encodeURIComponent(name) + lang;
+        if (name && byDistrict) {
+          var a = el("a", null, option.textContent);
+          a.href = href;
+          streetLinks.appendChild(a);
+        }
         if (!s) return;
-        streetLinks.appendChild(suggestionLink(s.label, nearest + "?street=" + encodeURIComponent(name) + lang, function () {
+        streetLinks.appendChild(suggestionLink(s.label, href, function () {
           placeInput.value = "";
           streetSelect.value = name;
           usePlace({name: s.label, lon: s.lon, lat: s.lat});
@@ -529,6 +538,9 @@
         usePlace({name: cfg.streets[street].label, lon: cfg.streets[street].lon, lat: cfg.streets[street].lat});
         return;
       }
+      /* A whole district (national scale): the server answers from it and lists its
+       * subdistricts. */
+      if (street) { form.submit(); return; }
       say(t.need_place);
     });
     streetSelect.addEventListener("change", function () {
@@ -798,8 +810,18 @@
     /* Several districts loaded: the offline copy is of the district the courier is in
      * (the nearest station's), not of the whole registry. */
     if (!cfg.offlineByDistrict || !features.length || !navigator.serviceWorker) return;
-    var s = cfg.streets[features[0].properties.street];
-    var district = s && s.district;
+    var street = features[0].properties.street;
+    var s = cfg.streets[street];
+    if (s) { copyDistrict(s.district); return; }
+    /* A subdistrict this page does not list (national scale): ask which district. */
+    if (!street) return;
+    fetch(cfg.urls.areas + "?street=" + encodeURIComponent(street)).then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (body) {
+      if (body && body.districts.length) copyDistrict(body.districts[0].division);
+    }).catch(function () {});
+  }
+  function copyDistrict(district) {
     var worker = navigator.serviceWorker.controller;
     if (!district || district === offlineDistrict || !worker) return;
     offlineDistrict = district;

@@ -51,6 +51,7 @@ SCRIPT_TEXT: dict[str, str] = {
     "open": N_("Open"),
     "opens_at": N_("opens at %(time)s"),
     "or_pick_street": N_("Or pick a subdistrict:"),
+    "or_pick_district": N_("Or pick a district:"),
     "paused": N_("Paused: %(note)s"),
     "place_offline": N_("No network, so places cannot be looked up now."),
     "place_not_found": N_("No place called “%(place)s”. Try one below or pick a subdistrict."),

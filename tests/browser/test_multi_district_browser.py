@@ -128,11 +128,15 @@ def test_a_district_admin_works_in_their_district_only(
     page.screenshot(path="/tmp/stationfinder-district-admin.png")
 
 
+@pytest.mark.parametrize("picker_max", [300, 10], ids=["subdistricts-listed", "districts-listed"])
 def test_the_offline_copy_is_of_the_couriers_own_district(
-    open_context: Callable[..., Any], live_server: Any
+    open_context: Callable[..., Any], live_server: Any, picker_max: int
 ) -> None:
     """With four districts loaded, nothing of the registry is copied before the courier
-    is placed; then only their district is, and offline the locator answers from it."""
+    is placed; then only their district is, and offline the locator answers from it.
+    Also when the page lists districts (national scale) and so does not know which
+    district the nearest station's subdistrict is in: it asks the API."""
+    live_server.app.config["PICKER_MAX"] = picker_max
     areas: Areas = current_areas(live_server.app)
     station = _in(SOUTH_SOUTH)[0]
     lon, lat = station["geometry"]["coordinates"]
@@ -167,3 +171,44 @@ def test_the_offline_copy_is_of_the_couriers_own_district(
     page.get_by_test_id("locate").click()
     expect(page.get_by_test_id("station-card").first).to_be_visible()
     assert _card_ids(page)[0] == station["id"]
+
+
+def test_at_national_scale_the_courier_picks_a_district_then_a_subdistrict(
+    open_context: Callable[..., Any], live_server: Any
+) -> None:
+    """Too many subdistricts to list (PICKER_MAX): the picker offers the districts;
+    picking one answers from it and then offers its subdistricts, which the page's
+    script searches from without leaving the page."""
+    live_server.app.config["PICKER_MAX"] = 10
+    areas: Areas = current_areas(live_server.app)
+    page = open_context(has_touch=True, is_mobile=True).new_page()
+    page.goto(live_server.url + "/")
+    values = page.eval_on_selector_all(
+        "[data-testid=street] option", "os => os.map(o => o.value).filter(v => v)"
+    )
+    assert values == [d.code for d in areas.districts()]
+
+    page.get_by_test_id("street").select_option(EAST)
+    page.wait_for_url(f"**/nearest?*street={EAST}*")
+    expect(page.get_by_test_id("station-card").first).to_be_visible()
+    east = set(areas.subdistrict_keys(EAST))
+    first = next(f for f in STATIONS if f["id"] == _card_ids(page)[0])
+    assert first["properties"]["street"] in east
+    groups = page.eval_on_selector_all(
+        "[data-testid=street] optgroup",
+        "gs => gs.map(g => [g.label, Array.from(g.children).map(o => o.value)])",
+    )
+    assert groups[0] == ["示例东区", list(areas.subdistrict_keys(EAST))]
+    assert page.get_by_test_id("street").input_value() == EAST
+
+    address = page.url
+    page.get_by_test_id("street").select_option(EAST_SOUTH)  # searched by the script
+    ours = {f["id"] for f in _in(EAST_SOUTH)}
+    poll_until(
+        page,
+        "ids => ids.includes(document.querySelector('[data-testid=station-card]')"
+        ".dataset.stationId)",
+        sorted(ours),
+    )
+    assert page.url == address
+    page.screenshot(path="/tmp/stationfinder-national-picker.png")

@@ -43,20 +43,22 @@ HOURS_DAYS = 8  # GET /stations/hours: today and the 7 days after it
 HALF_EQUATOR_M = 20_037_509  # no two points on Earth are farther apart along the ground
 
 
-class StationsQuery(QueryModel):
+class AreasQuery(QueryModel):
+    district: str | None = Field(
+        None,
+        pattern=r"^\d{6}(\d{6})?$",
+        description="Only this district (its 6-digit division code; GET /api/v1/areas lists them)",
+    )
+    street: Street | None = Field(  # type: ignore[valid-type]
+        None, description="Only this subdistrict (its name or division code)"
+    )
+
+
+class StationsQuery(AreasQuery):
     changed_since: Moment | None = Field(
         None,
         description="Only stations changed after this moment, retired ones included "
         "(active=false), to refresh a cached copy",
-    )
-    district: str | None = Field(
-        None,
-        pattern=r"^\d{6}(\d{6})?$",
-        description="Only this district's stations (its 6-digit division code; "
-        "GET /api/v1/areas lists them)",
-    )
-    street: Street | None = Field(  # type: ignore[valid-type]
-        None, description="Only this subdistrict's stations (its name or division code)"
     )
 
 
@@ -227,8 +229,10 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("api.areas", "GET"): Operation(
         "listAreas",
         "The loaded districts and their subdistricts: names, division codes, bounds, "
-        "station counts",
-        {200: Answer("The areas", AreaList)},
+        "station counts; of one district with `district`, or of the district a "
+        "subdistrict is in with `street`",
+        {200: Answer("The areas", AreaList), 400: BAD_PARAMETER},
+        query=AreasQuery,
     ),
     ("api.openapi", "GET"): Operation(
         "openapi", "This document", {200: Answer("OpenAPI 3.1 document", None)}

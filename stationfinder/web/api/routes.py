@@ -28,6 +28,7 @@ from stationfinder.web.api import bp, compression
 from stationfinder.web.api.contract import (
     HOURS_DAYS,
     MAX_IN_VIEW,  # noqa: F401  (the map page asks for as many as the API allows)
+    AreasQuery,
     InViewQuery,
     NearestQuery,
     StationHoursQuery,
@@ -243,17 +244,22 @@ def _subdistrict_term(s: Subdistrict) -> dict[str, Any]:
 
 @bp.get("/areas")
 def areas() -> Response:
-    """Every loaded district with its subdistricts, bounds and active-station counts."""
+    """Every loaded district with its subdistricts, bounds and active-station counts;
+    only one district with `district`, or the district a subdistrict is in with
+    `street` (at national scale the page's script asks which district a station is in)."""
+    q = AreasQuery.from_args(request.args)
     loaded = current_areas()
-    counts = dict(
-        get_session()
-        .execute(
-            select(Station.street, func.count()).where(Station.active).group_by(Station.street)
-        )
-        .all()
-    )
+    keep = _kept_streets(q.district, q.street)
+    if keep and q.street is not None:
+        keep = frozenset(loaded.subdistrict_keys(loaded.district_of(q.street).code))  # type: ignore[union-attr]
+    counted = select(Station.street, func.count()).where(Station.active)
+    if keep is not None:
+        counted = counted.where(Station.street.in_(sorted(keep)))
+    counts = dict(get_session().execute(counted.group_by(Station.street)).all())
     districts = []
     for d in loaded.districts():
+        if keep is not None and not keep.intersection(loaded.subdistrict_keys(d.code)):
+            continue
         members = [
             {
                 **_subdistrict_term(s),

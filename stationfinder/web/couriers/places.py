@@ -6,6 +6,7 @@ import threading
 from dataclasses import dataclass, field
 
 from flask import current_app
+from shapely.geometry.base import BaseGeometry
 
 from stationfinder.core.resources import data_file
 from stationfinder.db import get_session
@@ -17,6 +18,7 @@ from stationfinder.web.context import current_areas
 
 EXTENSION = "stationfinder.gazetteer"
 STREETS_EXTENSION = "stationfinder.streets"
+DISTRICTS_EXTENSION = "stationfinder.district_places"
 
 
 @dataclass
@@ -25,16 +27,32 @@ class GazetteerHolder:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def _centre(outline: BaseGeometry) -> Point:
+    """A point inside an outline: its centroid, or a point surely inside if the centroid
+    of an odd shape falls outside it."""
+    centre = outline.centroid
+    if not outline.contains(centre):
+        centre = outline.representative_point()
+    return Point(round(centre.x, 6), round(centre.y, 6))
+
+
 def street_centres(areas: Areas) -> dict[str, Point]:
-    """A point inside each subdistrict: its centroid, or a point surely inside if the
-    centroid of an odd shape falls outside it."""
-    centres = {}
-    for name, outline in areas.subdistricts():
-        centre = outline.centroid
-        if not outline.contains(centre):
-            centre = outline.representative_point()
-        centres[name] = Point(round(centre.x, 6), round(centre.y, 6))
-    return centres
+    """A point inside each subdistrict."""
+    return {name: _centre(outline) for name, outline in areas.subdistricts()}
+
+
+def district_places() -> dict[str, Place]:
+    """The districts as places (a point inside each), by 6-digit division code: where a
+    courier who picked a whole district is searched from."""
+    app = current_app
+    found: dict[str, Place] | None = app.extensions.get(DISTRICTS_EXTENSION)
+    if found is None:
+        areas = current_areas(app)
+        found = app.extensions[DISTRICTS_EXTENSION] = {
+            d.code: Place(d.name, d.name_en, "district", None, _centre(areas.outline(d.code)))
+            for d in areas.districts()
+        }
+    return found
 
 
 def streets() -> list[Place]:

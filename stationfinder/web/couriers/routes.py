@@ -34,6 +34,7 @@ from stationfinder.web.api.routes import MAX_IN_VIEW
 from stationfinder.web.assets import asset_url, vendor_assets
 from stationfinder.web.context import current_areas, current_geocoder, current_index
 from stationfinder.web.couriers import bp
+from stationfinder.web.couriers.area_picker import AreaPicker, area_picker, district_place
 from stationfinder.web.couriers.places import search_places, suggest_places
 from stationfinder.web.couriers.places import streets as street_places
 from stationfinder.web.couriers.present import (
@@ -90,10 +91,11 @@ def _filters(args: MultiDict[str, str]) -> tuple[list[str], bool]:
     return amenities, open_now
 
 
-def _page_config(lang: str) -> dict[str, Any]:
-    """What the page's script needs: strings, labels, the API and the tiles' system."""
+def _page_config(lang: str, picker: AreaPicker) -> dict[str, Any]:
+    """What the page's script needs: strings, labels, the API and the tiles' system, and
+    the subdistricts it can search from itself (those the picker lists)."""
     config = current_app.config
-    streets = street_places()
+    streets = picker.places
     areas = current_areas()
     district_of = {s.key: s.district for s in areas.listed()}
     return {
@@ -137,6 +139,7 @@ def _page_config(lang: str) -> dict[str, Any]:
         "urls": {
             "nearest": url_for("api.nearest"),
             "stations": url_for("api.list_stations"),
+            "areas": url_for("api.areas"),
             "places": url_for("web.places"),
             "station": url_for("web.station", station_id="_ID_"),
             "sw": url_for("assets.service_worker"),
@@ -144,9 +147,9 @@ def _page_config(lang: str) -> dict[str, Any]:
     }
 
 
-def _street_options(lang: str) -> list[tuple[str, str]]:
-    """The loaded subdistricts (key, label in `lang`), in the one division-code order."""
-    return [(s.key, s.label(lang == "en")) for s in current_areas().listed()]
+def _street_labels(lang: str) -> dict[str, str]:
+    """Every loaded subdistrict's key and label in `lang`, in the one division-code order."""
+    return {s.key: s.label(lang == "en") for s in current_areas().listed()}
 
 
 def _chips(lang: str, chosen: list[str]) -> list[dict[str, Any]]:
@@ -167,14 +170,17 @@ def _locator(
     lang = current_lang()
     form = form or {"place": "", "street": "", "amenities": [], "open_now": False}
     fmap = maps.courier_map(_tiles(), vendor_assets(), fit=_all_stations_box())
+    # The picker lists the district of what was picked or found (at national scale).
+    chosen = form["street"] or (current_areas().street_at(near.point) if near else None)
+    picker = area_picker(chosen, lang == "en")
     return (
         render_template(
             "index.html",
             page="locator",
             map=maps.render(fmap),
-            config=_page_config(lang),
+            config=_page_config(lang, picker),
             chips=_chips(lang, form["amenities"]),
-            streets=_street_options(lang),
+            picker=picker,
             form=form,
             cards=cards,
             near=near,
@@ -234,7 +240,9 @@ def nearest_page() -> tuple[str, int]:
             )
         near = found[0]
     elif street:
-        near = next((p for p in street_places() if p.name == street), None)
+        near = next((p for p in street_places() if p.name == street), None) or (
+            district_place(street) if street.isdigit() else None
+        )
     if near is None:
         return _locator(problem=gettext("Type a place or pick a subdistrict."), form=form)
     config = current_app.config
@@ -332,7 +340,7 @@ def station(station_id: str) -> tuple[str, int]:
             access=access_text(feature["properties"], lang, t),
             last_confirmed=_local(row.last_confirmed_at),
             map=maps.render(fmap),
-            config=_page_config(lang),
+            config=_page_config(lang, area_picker(row.street, lang == "en")),
             confirmed=request.args.get("confirmed"),
             out_of_service=dict(row.out_of_service or {}),
         ),
@@ -364,6 +372,7 @@ def map_page() -> tuple[str, int]:
     # The map opens on every matching station, at whatever zoom the screen allows.
     extent = maps.box_around(*snapshot.index.coordinates_at(matching))
     in_view_url = None
+    picker = area_picker(None, lang == "en")
     listed: list[tuple[str, list[dict[str, str]]]] | None = None
     if count <= current_app.config["MAP_INLINE_MAX"]:
         # Few enough to carry in the page (the district's 158): clustered in the browser.
@@ -388,7 +397,7 @@ def map_page() -> tuple[str, int]:
             "map.html",
             page="map",
             map=maps.render(fmap),
-            config=_page_config(lang),
+            config=_page_config(lang, picker),
             in_view_url=in_view_url,
             count=count,
             kinds=[(k.name, k.en if lang == "en" else k.name) for k in KINDS],
@@ -396,7 +405,7 @@ def map_page() -> tuple[str, int]:
             kind=kind,
             amenity=amenity,
             listed=listed,
-            streets=_street_options(lang),
+            picker=picker,
         ),
         200,
     )
@@ -407,7 +416,7 @@ def _stations_by_street(
 ) -> list[tuple[str, list[dict[str, str]]]]:
     """The map's stations as text, for a phone without JavaScript: by subdistrict in the
     one order subdistricts are listed everywhere, names in natural order (1号 before 14号)."""
-    labels = dict(_street_options(lang))
+    labels = _street_labels(lang)
     groups: dict[str, list[dict[str, str]]] = {}
     for feature in features:
         props = feature["properties"]
