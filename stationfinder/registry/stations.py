@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from stationfinder.core import hours
@@ -645,21 +645,6 @@ def active_stations(session: Session, streets: Collection[str] | None = None) ->
     if streets is not None:
         query = query.where(Station.street.in_(sorted(streets)))
     return list(session.scalars(query.order_by(Station.id)))
-
-
-def stations_named_like(session: Session, pattern: str, limit: int = 200) -> list[Any]:
-    """Active stations whose lower-cased Chinese or English name matches a LIKE
-    ``pattern`` (escape character ``\\``), shortest names first (an exact or prefix
-    match is among them): id, name, name_en, street, lon, lat."""
-    name = func.lower(Station.name).like(pattern, escape="\\")
-    name_en = func.lower(func.coalesce(Station.name_en, "")).like(pattern, escape="\\")
-    query = (
-        select(Station.id, Station.name, Station.name_en, Station.street, Station.lon, Station.lat)
-        .where(Station.active, or_(name, name_en))
-        .order_by(func.length(Station.name), Station.id)
-        .limit(limit)
-    )
-    return list(session.execute(query))
 
 
 def all_stations(session: Session) -> list[Station]:

@@ -28,7 +28,7 @@ from stationfinder.geo.gazetteer import (
 )
 from stationfinder.geo.place_names import reading
 from stationfinder.geo.point import Point
-from stationfinder.registry import stations as registry
+from stationfinder.registry.name_search import StationNames
 from stationfinder.web.couriers.places import street_centres
 
 STATIONS = [
@@ -143,13 +143,13 @@ def test_stations_are_found_by_name_in_the_database(client: FlaskClient) -> None
 
 
 def test_likes_wildcards_typed_are_text_not_wildcards(app: Flask) -> None:
+    names = StationNames()
     with session_scope(app) as session:
-        assert registry.stations_named_like(session, like_patterns("驿站")[0])  # sanity
+        assert names.named_like(session, like_patterns("驿站"))  # sanity
         for typed in ("%", "\\", "驿%站", "%驿站"):
             patterns = like_patterns(typed)
             assert patterns
-            for pattern in patterns:
-                assert registry.stations_named_like(session, pattern) == [], typed
+            assert names.named_like(session, patterns) == [], typed
     assert like_patterns("_") == []  # punctuation the gazetteer ignores: no search
 
 

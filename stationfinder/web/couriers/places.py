@@ -13,12 +13,14 @@ from stationfinder.db import get_session
 from stationfinder.geo.areas import Areas
 from stationfinder.geo.gazetteer import Gazetteer, Place, like_patterns, load_document
 from stationfinder.geo.point import Point
-from stationfinder.registry import stations as registry
+from stationfinder.registry.name_search import StationNames
 from stationfinder.web.context import current_areas
 
 EXTENSION = "stationfinder.gazetteer"
 STREETS_EXTENSION = "stationfinder.streets"
 DISTRICTS_EXTENSION = "stationfinder.district_places"
+NAMES_EXTENSION = "stationfinder.station_names"
+_names_lock = threading.Lock()
 
 
 @dataclass
@@ -89,19 +91,24 @@ def gazetteer() -> Gazetteer:
     return holder.gazetteer
 
 
+def station_names() -> StationNames:
+    """The app's in-memory copy of station names (read on its first search)."""
+    app = current_app
+    names: StationNames | None = app.extensions.get(NAMES_EXTENSION)
+    if names is None:
+        with _names_lock:
+            names = app.extensions.setdefault(NAMES_EXTENSION, StationNames())
+    return names
+
+
 def search_places(query: str, limit: int = 8) -> list[Place]:
     """Subdistricts, landmarks and stations matching ``query``, best first."""
-    stations: dict[str, Place] = {}
-    session = get_session()
-    for pattern in like_patterns(query):
-        for station_id, name, name_en, street, lon, lat in registry.stations_named_like(
-            session, pattern
-        ):
-            stations.setdefault(
-                station_id,
-                Place(name, name_en, "station", street, Point(lon, lat), station_id=station_id),
-            )
-    return gazetteer().search(query, limit, also=stations.values())
+    rows = station_names().named_like(get_session(), like_patterns(query))
+    stations = [
+        Place(name, name_en, "station", street, Point(lon, lat), station_id=station_id)
+        for station_id, name, name_en, street, lon, lat in rows
+    ]
+    return gazetteer().search(query, limit, also=stations)
 
 
 def suggest_places(query: str, limit: int = 5) -> list[Place]:
