@@ -193,12 +193,16 @@ def main() -> None:
             paths = [
                 ("courier page", "/"),
                 ("courier page, subdistrict chosen", f"/nearest?street={quote(first.key)}"),
+                ("courier page, district chosen", f"/nearest?street={big.code}"),
                 ("courier page, a point", f"/nearest?lat={lat}&lon={lon}"),
                 ("station page", f"/stations/{first.id_prefix}-001"),
                 ("map (no script list of the view)", "/map"),
                 ("place search", f"/places?q={quote(first.name[:2])}"),
+                ("place search, in English", "/places?q=service"),
+                ("place search, nothing found", f"/places?q={quote('不存在的地方')}"),
                 ("nearest API", f"/api/v1/stations/nearest?lat={lat}&lon={lon}&k=10"),
                 ("areas API", "/api/v1/areas"),
+                ("areas API, one district", f"/api/v1/areas?district={big.code}"),
                 ("offline copy: one district", f"/api/v1/stations?district={big.code}"),
                 *(
                     [("offline copy: whole registry", "/api/v1/stations")]
@@ -210,11 +214,16 @@ def main() -> None:
                 ("council board, one district", f"/council?district={big.code}"),
                 ("council, raise an issue", "/council/new"),
             ]
-            print("| page or endpoint | status | median ms | p95 ms | KB |")
-            print("|---|---|---|---|---|")
+            print("| page or endpoint | status | median ms | p95 ms | KB | VmRSS after, MB |")
+            print("|---|---|---|---|---|---|")
             for label, path in paths:
                 median, p95, status, size = timed(server, path)
-                print(f"| {label} | {status} | {median:.1f} | {p95:.1f} | {size / 1024:,.1f} |")
+                rss = [http_load.vm_rss_mb(pid) for pid in server.worker_pids()]
+                print(
+                    f"| {label} | {status} | {median:.1f} | {p95:.1f} | {size / 1024:,.1f} "
+                    f"| {', '.join(f'{mb:.0f}' for mb in rss)} |",
+                    flush=True,
+                )
         finally:
             server.stop()
 

@@ -407,6 +407,11 @@ class StationIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def hours_expressions(self) -> list[str]:
+        """The distinct opening-hours expressions of the indexed stations, sorted."""
+        used = np.unique(self._hours[self._hours >= 0]) if len(self._hours) else []
+        return sorted(self._hours_table[int(code)] for code in used)
+
     def in_box(
         self,
         west: float,

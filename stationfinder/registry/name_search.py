@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from stationfinder.models import Station
 from stationfinder.models.base import utcnow
+from stationfinder.registry.live_index import release_freed_memory
 
 # Edits committed while the copy was read, or stamped by another host whose clock is a
 # little behind, are after `since` all the same.
@@ -84,23 +85,28 @@ def like_regex(pattern: str) -> re.Pattern[str]:
 class _Column:
     """One language's names, one per line, and where each line starts."""
 
-    def __init__(self, names: Sequence[str]) -> None:
-        self.text = "\n".join(names)
-        lengths = np.fromiter((len(n) + 1 for n in names), dtype=np.int64, count=len(names))
-        self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(names) else lengths
+    def __init__(self, chunks: Sequence[Sequence[str]]) -> None:
+        self.text = "\n".join("\n".join(chunk) for chunk in chunks if chunk)
+        lengths = np.fromiter(
+            (len(n) + 1 for chunk in chunks for n in chunk),
+            dtype=np.int64,
+            count=sum(len(c) for c in chunks),
+        )
+        self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
 
     def first(self, regex: re.Pattern[str], limit: int, skip: frozenset[int]) -> list[int]:
         """The first `limit` line numbers whose name matches, not counting `skip`."""
         found: list[int] = []
         text, starts, position = self.text, self.starts, 0
-        while len(found) < limit:
+        lines = len(starts) if len(text) or len(starts) > 1 else 0
+        while len(found) < limit and lines:
             match = regex.search(text, position)
             if match is None:
                 break
             line = int(np.searchsorted(starts, match.start(), side="right")) - 1
             if line not in skip:
                 found.append(line)
-            if line + 1 >= len(starts):
+            if line + 1 >= lines:
                 break
             position = int(starts[line + 1])
         return found
@@ -108,28 +114,61 @@ class _Column:
 
 @dataclass(frozen=True)
 class NameCopy:
-    ids: list[str]  # in the database's ranking order: length of name, then id
+    """The copy: line k of each column is the k-th station in the database's ranking
+    order (length of name, then id). Ids are kept as one NumPy array of bytes, with a
+    sorted view for lookups: a Python string per station and a dict of them cost ~60 MB
+    more at 400,000 stations."""
+
+    ids: np.ndarray  # line -> id (bytes)
+    sorted_ids: np.ndarray
+    line_of_sorted: np.ndarray  # sorted position -> line
     zh: _Column
     en: _Column
     since: datetime  # every edit after this is read from the database instead
-    row_of: dict[str, int]
 
     @classmethod
     def read(cls, session: Session) -> NameCopy:
         since = utcnow() - OVERLAP
-        rows = session.execute(
+        query = (
             select(Station.id, Station.name, Station.name_en)
             .where(Station.active)
             .order_by(func.length(Station.name), Station.id)
-        ).all()
-        ids = [r[0] for r in rows]
-        return cls(
-            ids=ids,
-            zh=_Column([_one_line(r[1]) for r in rows]),
-            en=_Column([_one_line(r[2]) for r in rows]),
-            since=since,
-            row_of={station_id: k for k, station_id in enumerate(ids)},
         )
+        id_chunks: list[np.ndarray] = []
+        zh: list[list[str]] = []
+        en: list[list[str]] = []
+        # Rows a chunk at a time, and the driver's own cursor: no Row object per station.
+        connection = session.connection()
+        sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(20_000):
+                ids, names, names_en = zip(*rows, strict=True)
+                id_chunks.append(np.array([i.encode() for i in ids]))
+                zh.append([_one_line(n) for n in names])
+                en.append([_one_line(n) for n in names_en])
+        finally:
+            cursor.close()
+        all_ids = np.concatenate(id_chunks) if id_chunks else np.array([], dtype="S1")
+        order = np.argsort(all_ids, kind="stable")
+        copy = cls(all_ids, all_ids[order], order, _Column(zh), _Column(en), since)
+        del zh, en, id_chunks
+        release_freed_memory()
+        return copy
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def line_of(self, station_id: str) -> int | None:
+        key = station_id.encode()
+        k = int(np.searchsorted(self.sorted_ids, key))
+        if k < len(self.sorted_ids) and self.sorted_ids[k] == key:
+            return int(self.line_of_sorted[k])
+        return None
+
+    def id_at(self, line: int) -> str:
+        return bytes(self.ids[line]).decode()
 
 
 class StationNames:
@@ -152,12 +191,14 @@ class StationNames:
         if len(changed) > REREAD_AFTER:
             copy = self._reread(session)
             changed = _changed_since(session, copy.since)
-        stale = frozenset(copy.row_of[r[0]] for r in changed if r[0] in copy.row_of)
+        stale = frozenset(
+            line for line in (copy.line_of(r[0]) for r in changed) if line is not None
+        )
         lines: set[int] = set()
         for regex in regexes:
             for column in (copy.zh, copy.en):
                 lines.update(column.first(regex, limit, stale))
-        ids = [copy.ids[k] for k in sorted(lines)[:limit]]
+        ids = [copy.id_at(k) for k in sorted(lines)[:limit]]
         rows = list(session.execute(select(*_COLUMNS).where(Station.id.in_(ids)))) if ids else []
         rows += [
             tuple(r[:6])

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import folium
+import numpy as np
 from branca.element import CssLink, JavascriptLink, MacroElement
 from folium.plugins import MarkerCluster
 from jinja2 import Template
@@ -230,7 +231,9 @@ def box_around(lons: Sequence[float], lats: Sequence[float]) -> Box | None:
     far from the antimeridian, so plain minima and maxima do."""
     if len(lons) == 0:
         return None
-    return Box(float(min(lons)), float(min(lats)), float(max(lons)), float(max(lats)))
+    # NumPy's reductions: Python's min and max over 400,000 array items took ~45 ms.
+    x, y = np.asarray(lons, dtype=float), np.asarray(lats, dtype=float)
+    return Box(float(x.min()), float(y.min()), float(x.max()), float(y.max()))
 
 
 def pins_box(pins: Sequence[StationPin]) -> Box | None:

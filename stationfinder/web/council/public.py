@@ -14,7 +14,7 @@ from typing import Any
 from flask import Response, abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext
 from flask_limiter import RateLimitExceeded
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -27,7 +27,7 @@ from stationfinder.db import get_session
 from stationfinder.geo.point import Point
 from stationfinder.models import Station
 from stationfinder.registry import photos
-from stationfinder.web.context import current_areas
+from stationfinder.web.context import current_areas, current_index
 from stationfinder.web.council import bp, pending_photo
 from stationfinder.web.council.calendar import meeting_ics
 from stationfinder.web.council.common import (
@@ -67,11 +67,10 @@ def _stations() -> list[tuple[str, list[Station]]] | None:
     groupby would sort the groups by their Chinese names), each group by name, numbers
     read as numbers; None when there are more than STATION_CHOICES_MAX."""
     areas = current_areas()
-    session = get_session()
-    count = session.scalar(select(func.count()).select_from(Station).where(Station.active))
-    if (count or 0) > STATION_CHOICES_MAX:
+    # Counted by the index in memory: a count over the table took ~50 ms at 400,000.
+    if len(current_index().current().index) > STATION_CHOICES_MAX:
         return None
-    stations = session.scalars(select(Station).where(Station.active))
+    stations = get_session().scalars(select(Station).where(Station.active))
     ordered = sorted(stations, key=lambda s: (areas.rank(s.street), natural_key(s.name)))
     return [(street, list(group)) for street, group in groupby(ordered, key=lambda s: s.street)]
 

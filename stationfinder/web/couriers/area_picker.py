@@ -20,6 +20,7 @@ from stationfinder.web.couriers.places import district_places
 from stationfinder.web.couriers.places import streets as street_places
 from stationfinder.web.i18n import area_groups
 
+_BY_CITY = "stationfinder.districts_by_city"
 Choice = tuple[str, str]  # (the value a form sends, its label in the page's language)
 
 
@@ -57,7 +58,7 @@ def area_picker(chosen: str | None, english: bool) -> AreaPicker:
         groups.append((focus.label(english), [(s.key, s.short_label(english)) for s in members]))
         keys = {s.key for s in members}
         places = [p for p in street_places() if p.name in keys]
-    groups.extend(_districts_by_city(areas, english))
+    groups.extend(_districts_by_city(english))
     if focus is not None:
         links = [(s.key, s.short_label(english)) for s in areas.listed(focus.code)]
     else:
@@ -70,14 +71,21 @@ def district_place(code: str) -> Place | None:
     return district_places().get(code)
 
 
-def _districts_by_city(areas: Areas, english: bool) -> list[tuple[str | None, list[Choice]]]:
-    """The districts in division-code order, one group per city (its first four digits)."""
-    groups: dict[str, tuple[str | None, list[Choice]]] = {}
-    for d in areas.districts():
-        city = (d.city_en or d.city) if english else d.city
-        group = groups.setdefault(d.code[:4], (city or d.code[:4], []))
-        group[1].append((d.code, d.label(english)))
-    return list(groups.values())
+def _districts_by_city(english: bool) -> list[tuple[str | None, list[Choice]]]:
+    """The districts in division-code order, one group per city (its first four digits);
+    made once per app and language (the loaded areas do not change while it runs)."""
+    cache: dict[bool, list[tuple[str | None, list[Choice]]]] = current_app.extensions.setdefault(
+        _BY_CITY, {}
+    )
+    found = cache.get(english)
+    if found is None:
+        groups: dict[str, tuple[str | None, list[Choice]]] = {}
+        for d in current_areas().districts():
+            city = (d.city_en or d.city) if english else d.city
+            group = groups.setdefault(d.code[:4], (city or d.code[:4], []))
+            group[1].append((d.code, d.label(english)))
+        found = cache[english] = list(groups.values())
+    return found
 
 
 def _district_label(d: District, english: bool) -> str:
