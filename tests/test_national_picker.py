@@ -141,3 +141,17 @@ def test_the_areas_api_answers_for_one_district(client: FlaskClient) -> None:
         refused = client.get("/api/v1/areas", query_string=args)
         assert refused.status_code == 400, args
         assert refused.get_json()["error"]["field"] in args
+
+
+def test_the_council_board_lists_the_chosen_districts_subdistricts(client: FlaskClient) -> None:
+    board = client.get("/council").get_data(as_text=True)
+    assert '<select name="district">' in board
+    assert '<select name="street">' not in board  # no district chosen: nothing to list
+    for key in _subdistrict_names(AREAS):
+        assert f'value="{key}"' not in board, key
+    east = client.get("/council", query_string={"district": EAST}).get_data(as_text=True)
+    streets = re.search(r'<select name="street">.*?</select>', east, re.S)
+    assert streets is not None
+    assert _values(streets.group(0)) == list(AREAS.subdistrict_keys(EAST))
+    one = client.get("/council", query_string={"street": EAST_SOUTH}).get_data(as_text=True)
+    assert f'<option value="{EAST_SOUTH}" selected>' in one

@@ -114,6 +114,29 @@ def area_groups() -> list[tuple[str | None, list[tuple[str, str]]]]:
     ]
 
 
+def lists_districts() -> bool:
+    """Whether there are too many loaded subdistricts for one picker (PICKER_MAX): the
+    pages then offer the districts, and a chosen district's subdistricts."""
+    from flask import current_app
+
+    from stationfinder.web.context import current_areas
+
+    return len(current_areas().listed()) > current_app.config["PICKER_MAX"]
+
+
+def district_groups(district: str | None) -> list[tuple[str | None, list[tuple[str, str]]]]:
+    """A picker's subdistricts where there are too many to list: none until a district
+    is chosen, then its own (one group); else every loaded one, as `area_groups`."""
+    from stationfinder.web.context import current_areas
+
+    if not lists_districts():
+        return area_groups()
+    if district is None:
+        return []
+    english = current_lang() == "en"
+    return [(None, [(s.key, s.short_label(english)) for s in current_areas().listed(district)])]
+
+
 def service_area() -> str:
     """Where the loaded areas are, in the page's language: the district when one is
     loaded (钱塘区), else the city all of them are in (杭州市), else the districts' count."""

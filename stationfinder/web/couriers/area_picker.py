@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 from flask import current_app
 
-from stationfinder.geo.areas import Areas, District
+from stationfinder.geo.areas import District
 from stationfinder.geo.gazetteer import Place
 from stationfinder.web.context import current_areas
 from stationfinder.web.couriers.places import district_places
 from stationfinder.web.couriers.places import streets as street_places
-from stationfinder.web.i18n import area_groups
+from stationfinder.web.i18n import area_groups, lists_districts
 
 _BY_CITY = "stationfinder.districts_by_city"
 Choice = tuple[str, str]  # (the value a form sends, its label in the page's language)
@@ -33,16 +33,11 @@ class AreaPicker:
     focus: District | None = None  # the district whose subdistricts are listed
 
 
-def lists_districts(areas: Areas) -> bool:
-    """Whether there are too many subdistricts to list in one picker."""
-    return len(areas.listed()) > current_app.config["PICKER_MAX"]
-
-
 def area_picker(chosen: str | None, english: bool) -> AreaPicker:
     """The picker for a page where ``chosen`` (a subdistrict key, a district code, or
     nothing) was picked or found."""
     areas = current_areas()
-    if not lists_districts(areas):
+    if not lists_districts():
         groups = area_groups()
         links = [choice for _, items in groups for choice in items]
         if len(groups) > 1:  # grouped choices carry bare names: the links need the keys
