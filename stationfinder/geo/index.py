@@ -407,6 +407,24 @@ class StationIndex:
     def __len__(self) -> int:
         return len(self._ids)
 
+    def table_without(self, ids: Collection[str]) -> StationTable:
+        """This index's stations but `ids`, as a table with the same codes, to which the
+        changed stations can be appended: a rebuild after an edit then reads the edit,
+        not every station again (at 400,000 a full read takes ~3 s, this ~0.1 s)."""
+        table = StationTable()
+        table.kinds = {name: code for code, name in enumerate(self._kinds)}
+        table.streets = {name: code for code, name in enumerate(self._streets)}
+        table.hours = {expr: code for code, expr in enumerate(self._hours_table)}
+        table.amenities = dict(self._amenity_bits)
+        columns = (self._ids, self._lon, self._lat, self._kind, self._street, self._amen)
+        columns += (self._hours,)
+        if ids:
+            keep = ~np.isin(self._ids, np.array([i.encode() for i in ids], dtype=np.bytes_))
+            columns = tuple(column[keep] for column in columns)
+        if len(columns[0]):
+            table._parts.append(columns)
+        return table
+
     def hours_expressions(self) -> list[str]:
         """The distinct opening-hours expressions of the indexed stations, sorted."""
         used = np.unique(self._hours[self._hours >= 0]) if len(self._hours) else []

@@ -35,7 +35,11 @@
     if (window.stationfinderMap) { use(window.stationfinderMap); return; }
     document.addEventListener("stationfinder:map", function () { use(window.stationfinderMap); });
   }
-  withMap(function (map) { window.sfCoords.watchTiles(map, t.map_unavailable); });
+  withMap(function (map) {
+    /* Say what still works on this page: the list, the pins, the address. */
+    var page = document.body.getAttribute("data-page");
+    window.sfCoords.watchTiles(map, t["map_unavailable_" + page] || t.map_unavailable);
+  });
 
   function onTiles(lon, lat) {
     return cfg.tileCrs === "gcj02" ? wgs2gcj(lon, lat) : [lon, lat];

@@ -63,8 +63,17 @@ SCRIPT_TEXT: dict[str, str] = {
     "time_on_day": N_("%(time)s %(day)s"),
     "walk": N_("%(n)s min walk"),
     "you_are_here": N_("You are here"),
+    # What still works when tiles do not come, by page (app.js picks by data-page).
     "map_unavailable": N_(
         "The map cannot load here (weak signal or blocked). The list works as usual."
+    ),
+    "map_unavailable_map": N_(
+        "The map cannot load here (weak signal or blocked). The stations are still"
+        " marked: tap one for its page."
+    ),
+    "map_unavailable_station": N_(
+        "The map cannot load here (weak signal or blocked). The address and the"
+        " navigation links work as usual."
     ),
     "amap": N_("Amap"),
     "baidu": N_("Baidu Maps"),

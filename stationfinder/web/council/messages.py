@@ -111,7 +111,8 @@ SCRIPT_TEXT: Mapping[str, str] = {
     "place_set": N_("Position set"),
     "map_label": N_("Map to pick the place"),
     "map_unavailable": N_(
-        "The map cannot load here (weak signal or blocked). The list works as usual."
+        "The map cannot load here (weak signal or blocked). Use your position or name the"
+        " station instead."
     ),
 }
 
