@@ -54,3 +54,14 @@ def staff_client(
     """A browser session of a new staff member who has just logged in."""
     add_staff(app, username, role, street, district)
     return log_in(app, username)
+
+
+def api_token(client: FlaskClient, name: str = "integration") -> str:
+    """A new API token made by the staff member signed in on `client`, as /staff/tokens
+    shows it once."""
+    page = client.get("/staff/tokens").get_data(as_text=True)
+    made = client.post("/staff/tokens", data={"name": name, "csrf_token": csrf_from(page)})
+    assert made.status_code == 200
+    match = re.search(r'data-testid="new-token">([^<]+)<', made.get_data(as_text=True))
+    assert match, made.get_data(as_text=True)[:500]
+    return match.group(1)

@@ -4,7 +4,6 @@ stations ~4 s after every staff edit), and the edit is served once it is built."
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import select
-from staff_login import csrf_from, staff_client
+from staff_login import api_token, staff_client
 
 from stationfinder.core import hours
 from stationfinder.core.clock import SHANGHAI
@@ -90,12 +89,7 @@ def test_a_small_index_is_rebuilt_before_the_next_answer(app: Flask) -> None:
 
 
 def _token(app: Flask) -> str:
-    client = staff_client(app, "integration", "union_admin")
-    page = client.get("/staff/tokens").text
-    made = client.post("/staff/tokens", data={"name": "系统", "csrf_token": csrf_from(page)})
-    match = re.search(r'data-testid="new-token">([^<]+)<', made.text)
-    assert match
-    return match.group(1)
+    return api_token(staff_client(app, "integration", "union_admin"), "系统")
 
 
 def _answers(index: StationIndex) -> list[Any]:

@@ -9,7 +9,7 @@ import re
 
 from flask import Flask
 from flask.testing import FlaskClient
-from staff_login import csrf_from, staff_client
+from staff_login import api_token, csrf_from, staff_client
 
 import stationfinder.web.staff.imports  # noqa: F401  (registers the routes until staff/__init__ does)
 from stationfinder.db import session_scope
@@ -157,12 +157,7 @@ def test_the_staff_form_records_how_to_get_in(app: Flask) -> None:
 
 
 def _token(app: Flask) -> str:
-    client = staff_client(app, "integration", "union_admin")
-    page = client.get("/staff/tokens").text
-    made = client.post("/staff/tokens", data={"name": "系统", "csrf_token": csrf_from(page)})
-    match = re.search(r'data-testid="new-token">([^<]+)<', made.text)
-    assert match
-    return match.group(1)
+    return api_token(staff_client(app, "integration", "union_admin"), "系统")
 
 
 def test_the_write_api_sets_how_to_get_in_and_never_open_24h(app: Flask) -> None:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Flask
-from staff_login import csrf_from, staff_client
+from staff_login import api_token, staff_client
 
 from stationfinder.db import session_scope
 from stationfinder.models import Station
@@ -24,12 +22,7 @@ IN_BAIYANG = {
 
 
 def _token(app: Flask, username: str, role: str, street: str | None) -> str:
-    client = staff_client(app, username, role, street)
-    page = client.get("/staff/tokens").get_data(as_text=True)
-    made = client.post("/staff/tokens", data={"name": "t", "csrf_token": csrf_from(page)})
-    match = re.search(r'data-testid="new-token">([^<]+)<', made.get_data(as_text=True))
-    assert match, made.get_data(as_text=True)[:500]
-    return match.group(1)
+    return api_token(staff_client(app, username, role, street), "t")
 
 
 def test_an_id_claiming_another_subdistrict_is_refused_for_staff_and_admin(app: Flask) -> None:

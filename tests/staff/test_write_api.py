@@ -14,7 +14,7 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 from sqlalchemy import select
-from staff_login import csrf_from, staff_client
+from staff_login import api_token, csrf_from, staff_client
 
 from stationfinder.db import session_scope
 from stationfinder.models import ApiToken, Station
@@ -24,21 +24,12 @@ OWN = "QT-BY-001"
 OTHER = "QT-XS-001"
 
 
-def _make_token(client: FlaskClient, name: str = "integration") -> str:
-    page = client.get("/staff/tokens").get_data(as_text=True)
-    made = client.post("/staff/tokens", data={"name": name, "csrf_token": csrf_from(page)})
-    assert made.status_code == 200
-    match = re.search(r'data-testid="new-token">([^<]+)<', made.get_data(as_text=True))
-    assert match
-    return match.group(1)
-
-
 @pytest.fixture
 def tokens(app: Flask) -> dict[str, str]:
     return {
-        "baiyang": _make_token(staff_client(app, "baiyang", "street_staff", "白杨街道")),
-        "secretary": _make_token(staff_client(app, "secretary", "council_secretary", None)),
-        "admin": _make_token(staff_client(app, "admin", "union_admin", None)),
+        "baiyang": api_token(staff_client(app, "baiyang", "street_staff", "白杨街道")),
+        "secretary": api_token(staff_client(app, "secretary", "council_secretary", None)),
+        "admin": api_token(staff_client(app, "admin", "union_admin", None)),
     }
 
 
@@ -81,7 +72,7 @@ NEW_STATION = {
 
 def test_a_token_is_shown_once_and_kept_only_as_its_hash(app: Flask) -> None:
     client = staff_client(app, "baiyang", "street_staff", "白杨街道")
-    token = _make_token(client, "街道系统")
+    token = api_token(client, "街道系统")
     assert token.startswith("sf_") and len(token) > 40
     assert token not in client.get("/staff/tokens").get_data(as_text=True)
     with session_scope(app) as session:
@@ -143,7 +134,7 @@ def test_tokens_must_be_real_and_unrevoked(app: Flask, client: FlaskClient, toke
         _error(response, 401, "unauthorized")
 
     owner = staff_client(app, "owner", "union_admin", None)
-    token = _make_token(owner)
+    token = api_token(owner)
     with session_scope(app) as session:
         token_id = session.scalar(select(ApiToken.id).order_by(ApiToken.id.desc()).limit(1))
     page = owner.get("/staff/tokens").get_data(as_text=True)
