@@ -47,6 +47,9 @@ PATCH_MAX = 5_000
 # Edits committed while a read ran, or stamped by another host whose clock is a little
 # behind, are after the next read's `since` all the same (re-applying one is harmless).
 READ_OVERLAP = timedelta(seconds=60)
+# A patched index is read whole again after this long all the same: should a write ever
+# change a station without its `updated_at`, the index heals within it.
+READ_WHOLE_EVERY_SECONDS = 900.0
 OUTAGE_RETRY_SECONDS = 2.0  # with the database away, how often a worker looks again
 log = logging.getLogger(__name__)
 
@@ -133,6 +136,7 @@ class IndexSnapshot:
     built_at: float
     source: str = "built"  # "built", "patched", or "preloaded" by gunicorn's master
     read_since: datetime | None = None  # every change after this is still to be read
+    read_whole_at: float = 0.0  # time.time() of the last read of the whole table
 
 
 @dataclass(frozen=True)
@@ -280,23 +284,36 @@ class LiveIndex:
         """The index at `version`: `previous` patched with what changed since it was
         read when it is large and few changed, else the whole table read again."""
         read_since = utcnow() - READ_OVERLAP
-        large = previous is not None and len(previous.index) >= BUILD_BESIDE_MIN
-        if large and previous is not None and previous.read_since is not None:
+        if (
+            previous is not None
+            and previous.read_since is not None
+            and len(previous.index) >= BUILD_BESIDE_MIN
+            and time.time() - previous.read_whole_at < READ_WHOLE_EVERY_SECONDS
+        ):
             patched = _patched(session, previous.index, previous.read_since)
             if patched is not None:
-                return self._snapshot_of(version, patched, "patched", read_since)
+                return self._snapshot_of(
+                    version, patched, "patched", read_since, previous.read_whole_at
+                )
         return self._snapshot_of(version, _build_index(session), "built", read_since)
 
     def _snapshot_of(
-        self, version: int, index: StationIndex, source: str, read_since: datetime | None
+        self,
+        version: int,
+        index: StationIndex,
+        source: str,
+        read_since: datetime | None,
+        read_whole_at: float | None = None,
     ) -> IndexSnapshot:
+        now = time.time()
         return IndexSnapshot(
             version=version,
             index=index,
             features=StationFeatures(self._sessions, index),
-            built_at=time.time(),
+            built_at=now,
             source=source,
             read_since=read_since,
+            read_whole_at=now if read_whole_at is None else read_whole_at,
         )
 
 

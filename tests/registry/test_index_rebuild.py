@@ -54,7 +54,7 @@ def slow_build(monkeypatch: pytest.MonkeyPatch) -> SlowBuild:
 def _retire_nearest(app: Flask, station_id: str) -> None:
     with session_scope(app) as session:
         station = session.scalars(select(Station).where(Station.id == station_id)).one()
-        station.active = False
+        station.active, station.updated_at = False, utcnow()  # as every write does
         registry.bump_version(session)
 
 
@@ -187,3 +187,24 @@ def test_many_changes_read_the_index_whole(app: Flask, monkeypatch: pytest.Monke
     index.current()
     index.wait_for_rebuild(20)
     assert index.current().source == "built"
+
+
+def test_a_patched_index_is_read_whole_again_in_time(
+    app: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change made without `updated_at` (no write of the app's does that) is not seen
+    by a patch; the periodic whole read heals the index all the same."""
+    monkeypatch.setattr(live_index, "BUILD_BESIDE_MIN", 1)
+    client = app.test_client()
+    first = client.get(NEAREST).get_json()["features"][0]["id"]
+    with session_scope(app) as session:
+        station = session.scalars(select(Station).where(Station.id == first)).one()
+        station.active = False  # and no updated_at
+        registry.bump_version(session)
+    monkeypatch.setattr(live_index, "READ_WHOLE_EVERY_SECONDS", 0.0)
+    time.sleep(0.05)
+    index = current_index(app)
+    index.current()
+    index.wait_for_rebuild(20)
+    assert index.current().source == "built"
+    assert client.get(NEAREST).get_json()["features"][0]["id"] != first
