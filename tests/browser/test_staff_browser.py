@@ -60,7 +60,9 @@ def test_street_staff_edit_reaches_couriers_and_a_stale_copy_gets_the_conflict(
     staff.get_by_role("link", name="编辑", exact=True).first.click()
     expect(staff).to_have_url(f"{url}/staff/stations/{OWN}/edit")
 
-    # The map picks a position in the tiles' system and says so in the form.
+    # The map picks a position in the tiles' system and says so in the form (once Leaflet,
+    # which comes after the first paint, has made it a map: a click before is lost).
+    expect(staff.locator("#pick-map.leaflet-container")).to_be_attached()
     staff.locator("#pick-map").click(position={"x": 60, "y": 60})
     expect(staff.locator("#crs")).to_have_value(live_server.app.config["TILE_CRS"])
     staff.reload()  # not this time: back to the stored position
