@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Engine, Text, cast, select
+from sqlalchemy import Engine, Select, Text, cast, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -347,22 +347,27 @@ def _read_table(session: Session) -> StationTable:
     read went from 2.7 to 1.2 s CPU at 400,000 stations.
     """
     table = StationTable()
-    query = select(*_INDEXED).where(Station.active)
-    connection = session.connection()
-    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-    # One round trip: the driver buffers the whole result in C memory, freed at once;
-    # Python rows are made a chunk at a time.
-    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     with _cycle_collector_paused():
         have: dict[str | None, int] = {}  # amenities as stored -> bitmask
         broken: dict[str | None, int] = {}  # out_of_service as stored -> bitmask
-        try:
-            cursor.execute(sql)
-            while rows := cursor.fetchmany(20_000):
-                _append_rows(table, rows, have, broken)
-        finally:
-            cursor.close()
+        for rows in raw_chunks(session, select(*_INDEXED).where(Station.active)):
+            _append_rows(table, rows, have, broken)
     return table
+
+
+def raw_chunks(session: Session, query: Select[Any], size: int = 20_000) -> Iterator[list[Any]]:
+    """A query's rows from the driver's own cursor, a chunk at a time: no SQLAlchemy Row
+    per row (~0.4 s at 400,000). One round trip: the driver buffers the whole result in
+    C memory, freed at once. The query must need no bound parameters."""
+    connection = session.connection()
+    sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        while rows := cursor.fetchmany(size):
+            yield rows
+    finally:
+        cursor.close()
 
 
 # The columns the index holds, in the order `_append_rows` reads them.

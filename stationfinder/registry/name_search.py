@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from stationfinder.models import Station
 from stationfinder.models.base import utcnow
-from stationfinder.registry.live_index import release_freed_memory
+from stationfinder.registry.live_index import raw_chunks, release_freed_memory
 
 # Edits committed while the copy was read, or stamped by another host whose clock is a
 # little behind, are after `since` all the same.
@@ -87,18 +87,16 @@ class _Column:
 
     def __init__(self, chunks: Sequence[Sequence[str]]) -> None:
         self.text = "\n".join("\n".join(chunk) for chunk in chunks if chunk)
+        self.lines = sum(len(c) for c in chunks)
         lengths = np.fromiter(
-            (len(n) + 1 for chunk in chunks for n in chunk),
-            dtype=np.int64,
-            count=sum(len(c) for c in chunks),
+            (len(n) + 1 for chunk in chunks for n in chunk), dtype=np.int64, count=self.lines
         )
         self.starts = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
 
     def first(self, regex: re.Pattern[str], limit: int, skip: frozenset[int]) -> list[int]:
         """The first `limit` line numbers whose name matches, not counting `skip`."""
         found: list[int] = []
-        text, starts, position = self.text, self.starts, 0
-        lines = len(starts) if len(text) or len(starts) > 1 else 0
+        text, starts, position, lines = self.text, self.starts, 0, self.lines
         while len(found) < limit and lines:
             match = regex.search(text, position)
             if match is None:
@@ -137,28 +135,17 @@ class NameCopy:
         id_chunks: list[np.ndarray] = []
         zh: list[list[str]] = []
         en: list[list[str]] = []
-        # Rows a chunk at a time, and the driver's own cursor: no Row object per station.
-        connection = session.connection()
-        sql = str(query.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
-        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-        try:
-            cursor.execute(sql)
-            while rows := cursor.fetchmany(20_000):
-                ids, names, names_en = zip(*rows, strict=True)
-                id_chunks.append(np.array([i.encode() for i in ids]))
-                zh.append([_one_line(n) for n in names])
-                en.append([_one_line(n) for n in names_en])
-        finally:
-            cursor.close()
+        for rows in raw_chunks(session, query):
+            ids, names, names_en = zip(*rows, strict=True)
+            id_chunks.append(np.array([i.encode() for i in ids]))
+            zh.append([_one_line(n) for n in names])
+            en.append([_one_line(n) for n in names_en])
         all_ids = np.concatenate(id_chunks) if id_chunks else np.array([], dtype="S1")
         order = np.argsort(all_ids, kind="stable")
         copy = cls(all_ids, all_ids[order], order, _Column(zh), _Column(en), since)
         del zh, en, id_chunks
         release_freed_memory()
         return copy
-
-    def __len__(self) -> int:
-        return len(self.ids)
 
     def line_of(self, station_id: str) -> int | None:
         key = station_id.encode()

@@ -16,7 +16,6 @@ from flask import current_app
 from stationfinder.geo.areas import District
 from stationfinder.geo.gazetteer import Place
 from stationfinder.web.context import current_areas
-from stationfinder.web.couriers.places import district_places
 from stationfinder.web.couriers.places import streets as street_places
 from stationfinder.web.i18n import area_groups, lists_districts
 
@@ -38,32 +37,21 @@ def area_picker(chosen: str | None, english: bool) -> AreaPicker:
     nothing) was picked or found."""
     areas = current_areas()
     if not lists_districts():
-        groups = area_groups()
-        links = [choice for _, items in groups for choice in items]
-        if len(groups) > 1:  # grouped choices carry bare names: the links need the keys
-            links = [(s.key, s.label(english)) for s in areas.listed()]
-        return AreaPicker(groups, links, False, street_places())
+        # The links carry keys (unique), not the bare names grouped options show.
+        links = [(s.key, s.label(english)) for s in areas.listed()]
+        return AreaPicker(area_groups(), links, False, street_places())
     focus = areas.district(chosen) if chosen and chosen.isdigit() else None
     if focus is None and chosen:
         focus = areas.district_of(chosen)
-    groups: list[tuple[str | None, list[Choice]]] = []
-    places: list[Place] = []
-    if focus is not None:
-        members = areas.listed(focus.code)
-        groups.append((focus.label(english), [(s.key, s.short_label(english)) for s in members]))
-        keys = {s.key for s in members}
-        places = [p for p in street_places() if p.name in keys]
-    groups.extend(_districts_by_city(english))
-    if focus is not None:
-        links = [(s.key, s.short_label(english)) for s in areas.listed(focus.code)]
-    else:
+    if focus is None:
         links = [(d.code, _district_label(d, english)) for d in areas.districts()]
+        return AreaPicker(_districts_by_city(english), links, True, [])
+    members = areas.listed(focus.code)
+    links = [(s.key, s.short_label(english)) for s in members]
+    keys = {s.key for s in members}
+    places = [p for p in street_places() if p.name in keys]
+    groups = [(focus.label(english), links), *_districts_by_city(english)]
     return AreaPicker(groups, links, True, places, focus)
-
-
-def district_place(code: str) -> Place | None:
-    """Where a search from a whole district starts (a point inside it)."""
-    return district_places().get(code)
 
 
 def _districts_by_city(english: bool) -> list[tuple[str | None, list[Choice]]]:
@@ -76,8 +64,7 @@ def _districts_by_city(english: bool) -> list[tuple[str | None, list[Choice]]]:
     if found is None:
         groups: dict[str, tuple[str | None, list[Choice]]] = {}
         for d in current_areas().districts():
-            city = (d.city_en or d.city) if english else d.city
-            group = groups.setdefault(d.code[:4], (city or d.code[:4], []))
+            group = groups.setdefault(d.code[:4], (_city(d, english) or d.code[:4], []))
             group[1].append((d.code, d.label(english)))
         found = cache[english] = list(groups.values())
     return found
@@ -85,8 +72,12 @@ def _districts_by_city(english: bool) -> list[tuple[str | None, list[Choice]]]:
 
 def _district_label(d: District, english: bool) -> str:
     """A district named with its city, for a flat list (西湖区 alone could be anywhere)."""
-    city = (d.city_en or d.city) if english else d.city
+    city = _city(d, english)
     name = d.label(english)
     if not city or name.startswith(city):
         return name
     return f"{name}, {city}" if english else f"{city}{name}"
+
+
+def _city(d: District, english: bool) -> str | None:
+    return (d.city_en or d.city) if english else d.city

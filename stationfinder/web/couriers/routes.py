@@ -34,8 +34,8 @@ from stationfinder.web.api.routes import MAX_IN_VIEW
 from stationfinder.web.assets import asset_url, vendor_assets
 from stationfinder.web.context import current_areas, current_geocoder, current_index
 from stationfinder.web.couriers import bp
-from stationfinder.web.couriers.area_picker import AreaPicker, area_picker, district_place
-from stationfinder.web.couriers.places import search_places, suggest_places
+from stationfinder.web.couriers.area_picker import AreaPicker, area_picker
+from stationfinder.web.couriers.places import district_places, search_places, suggest_places
 from stationfinder.web.couriers.places import streets as street_places
 from stationfinder.web.couriers.present import (
     CHIP_AMENITIES,
@@ -95,9 +95,7 @@ def _page_config(lang: str, picker: AreaPicker) -> dict[str, Any]:
     """What the page's script needs: strings, labels, the API and the tiles' system, and
     the subdistricts it can search from itself (those the picker lists)."""
     config = current_app.config
-    streets = picker.places
     areas = current_areas()
-    district_of = {s.key: s.district for s in areas.listed()}
     return {
         "lang": lang,
         "t": dict(messages()),
@@ -111,9 +109,9 @@ def _page_config(lang: str, picker: AreaPicker) -> dict[str, Any]:
                 "lon": p.point.lon,
                 "lat": p.point.lat,
                 "label": (p.name_en or p.name) if lang == "en" else p.name,
-                "district": district_of.get(p.name),
+                "district": found.district if (found := areas.subdistrict(p.name)) else None,
             }
-            for p in streets
+            for p in picker.places
         },
         # The offline copy is of the courier's district when several are loaded.
         "offlineByDistrict": len(areas.districts()) > 1,
@@ -241,7 +239,7 @@ def nearest_page() -> tuple[str, int]:
         near = found[0]
     elif street:
         near = next((p for p in street_places() if p.name == street), None) or (
-            district_place(street) if street.isdigit() else None
+            district_places().get(street)
         )
     if near is None:
         return _locator(problem=gettext("Type a place or pick a subdistrict."), form=form)
