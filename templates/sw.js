@@ -14,6 +14,7 @@ var BY_DISTRICT = {{ by_district|tojson }};
 var SCOPE_KEY = STATIONS + "?offline_scope=1";  /* the district the copy is of */
 var HOURS = {{ hours_url|tojson }};  /* app.js reads the spans from DATA_CACHE too */
 var OFFLINE = {{ offline_url|tojson }};
+var MAP_PINS = {{ map_pins_url|tojson }};  /* /map's pins, fetched by the page once painted */
 var NAVIGATION_TIMEOUT_MS = 4000;
 
 function syncHours() {
@@ -156,6 +157,27 @@ self.addEventListener("fetch", function (event) {
                 status: 503, headers: {"Content-Type": "text/plain; charset=utf-8"}
               });
             });
+          });
+        });
+      })
+    );
+    return;
+  }
+
+  if (url.pathname === new URL(MAP_PINS, self.location.href).pathname) {
+    /* /map's pins go with the page: the network when it answers soon, else the copy
+     * kept when this /map (these filters) was last opened online. */
+    event.respondWith(
+      withTimeout(fetch(request), NAVIGATION_TIMEOUT_MS).then(function (response) {
+        if (response.ok) {
+          var copy = response.clone();
+          caches.open(SHELL_CACHE).then(function (cache) { cache.put(request, copy); });
+        }
+        return response;
+      }).catch(function () {
+        return caches.open(SHELL_CACHE).then(function (cache) {
+          return cache.match(request).then(function (hit) {
+            return hit || Response.error();
           });
         });
       })

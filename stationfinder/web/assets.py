@@ -134,6 +134,7 @@ def service_worker() -> Response:
         by_district=len(current_areas().districts()) > 1,
         hours_url=url_for("api.station_hours"),
         offline_url=url_for("assets.offline_page"),
+        map_pins_url=url_for("web.map_pins"),
     )
     response = Response(body, mimetype="text/javascript")
     # Served from the root so that it may control every page; the header says so

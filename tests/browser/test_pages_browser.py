@@ -72,7 +72,9 @@ def test_map_shows_every_station_in_clusters(
     page = open_context().new_page()
     page.goto(f"{live_server.url}/map")
     expect(page.locator(".marker-cluster").first).to_be_visible()
-    # Count the markers held by the cluster group (clusters hide them until zoomed in).
+    # Every pin has arrived (they are added a slice at a time) ...
+    expect(page.locator("[data-pins]")).to_have_count(1)
+    # ... and the cluster group holds each (clusters hide them until zoomed in).
     total = page.evaluate(
         """() => { let group = null;
                window.stationfinderMap.eachLayer(
@@ -167,3 +169,35 @@ def test_a_registry_too_large_for_one_page_loads_what_is_in_view(
     station_id = page.locator(".sf-popup").get_attribute("data-station-id")
     assert link.get_attribute("href") == f"/stations/{station_id}"
     page.screenshot(path="/tmp/stationfinder-map-in-view-pins.png")
+
+
+def test_the_map_opened_once_online_still_shows_its_pins_offline(
+    open_context: Callable[..., Any], live_server: Any, poll_until: Callable[..., None]
+) -> None:
+    """/map's pins are fetched by its script, not carried in the page: the service worker
+    keeps the answer with the page, so a map opened once online draws them offline."""
+    context = open_context()
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    poll_until(page, "async () => !!navigator.serviceWorker.controller")
+    page.goto(live_server.url + "/map?amenity=toilet")
+    poll_until(page, "() => +(document.querySelector('[data-pins]')?.dataset.pins || 0) > 0")
+    online = int(page.locator("[data-pins]").get_attribute("data-pins"))
+    poll_until(
+        page,
+        """async () => { for (const name of await caches.keys()) {
+               const cache = await caches.open(name);
+               for (const r of await cache.keys()) {
+                   if (r.url.includes('/map/pins.json')) return true;
+               }
+           } return false; }""",
+    )
+    with session_scope(live_server.app) as session:
+        toilets = [s for s in registry.active_stations(session) if "toilet" in (s.amenities or [])]
+    assert online == len(toilets) > 0
+
+    context.set_offline(True)
+    page.reload()
+    poll_until(page, "() => +(document.querySelector('[data-pins]')?.dataset.pins || 0) > 0")
+    assert int(page.locator("[data-pins]").get_attribute("data-pins")) == online
+    expect(page.locator(".marker-cluster, .sf-pin").first).to_be_visible()

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from flask import Flask
+from map_pins import map_pins
 
 from stationfinder.db import get_db
 from stationfinder.geo.travel import minutes
@@ -118,3 +119,30 @@ def test_distances_from_one_kilometre_read_in_kilometres() -> None:
     assert distance_text(1000, zh) == "1.0 公里"
     assert distance_text(850, zh) == "850 米"
     assert distance_text(850, en) == "850 m"
+
+
+def test_the_maps_popups_do_not_advertise_a_paused_amenity(app: Flask) -> None:
+    station = _pause_water(app)
+    client = app.test_client()
+    for path in ("/map", f"/stations/{station.id}"):
+        pins = {p["id"]: p for p in map_pins(client, client.get(path).get_data(as_text=True))}
+        assert "🚰" not in pins[station.id]["icons"], path
+        working = [a for a in station.amenities if a != "drinking_water"]
+        if working:
+            assert pins[station.id]["icons"], path  # what still works is still shown
+
+
+def test_the_maps_popups_speak_the_pages_language(app: Flask) -> None:
+    client = app.test_client()
+    page = client.get("/map?lang=en").get_data(as_text=True)
+    pins = map_pins(client, page)
+    with get_db(app).sessions() as session:
+        english = {s.id: s.name_en for s in registry.active_stations(session) if s.name_en}
+    assert english, "the sample has English names"
+    for pin in pins:
+        assert not re.search(r"[\u4e00-\u9fff]", pin["kind"]), pin
+        if pin["id"] in english:
+            assert pin["name"] == english[pin["id"]]
+    fresh = app.test_client()  # the first client remembers English
+    zh = map_pins(fresh, fresh.get("/map").get_data(as_text=True))
+    assert any(re.search(r"[\u4e00-\u9fff]", p["kind"]) for p in zh)

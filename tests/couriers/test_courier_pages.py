@@ -9,6 +9,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from map_pins import map_pins, pins_url
 
 from stationfinder.db import session_scope
 from stationfinder.models import Station
@@ -185,13 +186,24 @@ def test_the_language_switch_keeps_the_page_and_its_query(client: FlaskClient) -
 def test_the_map_page_carries_every_pin_only_while_the_registry_is_small(
     make_app: Callable[..., Flask],
 ) -> None:
-    small = make_app().test_client().get("/map").get_data(as_text=True)
+    client = make_app().test_client()
+    small = client.get("/map").get_data(as_text=True)
     assert "data-in-view" not in small
-    assert small.count('"url": "/stations/') == 158  # every pin in the page
+    # Every pin, fetched once the page has painted (not carried: the page stays small).
+    assert '"url": "/stations/' not in small
+    assert len(map_pins(client, small)) == 158
+    assert len(small.encode()) < 45_000
 
-    large = make_app(MAP_INLINE_MAX=100).test_client().get("/map?amenity=toilet")
+    large_client = make_app(MAP_INLINE_MAX=100).test_client()
+    large = large_client.get("/map?amenity=toilet")
     page = large.get_data(as_text=True)
     assert large.status_code == 200
-    assert '"url": "/stations/' not in page
+    assert pins_url(page) is None and '"url": "/stations/' not in page
+    # Nor does the pins' answer hand out more than the limit when asked directly.
+    refused = large_client.get(
+        "/map/pins.json?amenity=toilet", headers={"Accept": "application/json"}
+    )
+    assert refused.status_code == 400
+    assert refused.get_json()["error"]["field"] == "amenity"
     assert 'data-in-view="/api/v1/stations/in_view?amenity=toilet&amp;limit=100"' in page
     assert 'data-testid="map-hint"' in page

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
+from map_pins import map_pins
 from shipped_areas import STREET_NAMES
 
 
@@ -38,10 +39,7 @@ def test_the_map_opens_fitted_to_the_matching_stations(client: FlaskClient) -> N
     fit = re.search(r"\.fitBounds\(\s*(\[\[.*?\]\])", page, re.S)
     assert fit, "the map is not fitted to its stations"
     (south, west), (north, east) = json.loads(fit.group(1))
-    pins = [
-        (p["lat"], p["lon"])
-        for p in json.loads(re.search(r"var pins = (\[.*?\]);", page, re.S).group(1))
-    ]
+    pins = [(p["lat"], p["lon"]) for p in map_pins(client, page)]
     assert pins
     for lat, lon in pins:
         assert south - 1e-6 <= lat <= north + 1e-6 and west - 1e-6 <= lon <= east + 1e-6

@@ -10,6 +10,7 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from map_pins import map_pins, pins_url
 from markupsafe import escape
 
 from stationfinder.geo import crs
@@ -26,12 +27,6 @@ FOREIGN_CDNS = (
     "cloudflare",
 )
 PAGES = ("/", "/?lang=en", "/map", "/nearest?place=金沙湖", "/stations/QT-XS-001", "/nope")
-
-
-def _map_pins(html: str) -> list[dict[str, object]]:
-    found = re.search(r"var pins = (\[.*?\]);\n", html)
-    assert found, "no station pins on the page"
-    return json.loads(found.group(1))
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -65,7 +60,7 @@ def test_hostile_name_is_escaped_on_the_station_page(
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<script>alert(2)" not in html
     # In the map's data the name is JSON with < and > escaped, shown with textContent.
-    pins = _map_pins(html)
+    pins = map_pins(client, html)
     assert pins[0]["name"] == hostile_name
     assert pins[0]["address"] == hostile_address
 
@@ -89,18 +84,19 @@ def test_hostile_name_is_escaped_in_the_map_popups(
     html = client.get("/map").get_data(as_text=True)
     assert hostile_name not in html
     assert "</script><script>" not in html
-    # Staff text appears only inside the pins' JSON (a double-quoted JSON string), never
-    # in a JavaScript template literal such as folium's own popups use.
-    outside = re.sub(r"var pins = \[.*?\];\n", "", html)
-    # ... and, HTML-escaped, in the list of stations for phones without JavaScript.
-    listing = re.search(r'<noscript><section class="map-list".*?</noscript>', outside, re.S)
+    # Staff text is in the page only HTML-escaped, in the list of stations for phones
+    # without JavaScript; the map's pins come as JSON, shown with DOM text nodes.
+    listing = re.search(r'<noscript><section class="map-list".*?</noscript>', html, re.S)
     assert listing is not None and escape(hostile_name) in listing.group(0)
-    outside = outside.replace(listing.group(0), "")
-    assert "alert(" not in outside
-    pins = {p["id"]: p for p in _map_pins(html)}
+    assert "alert(" not in html.replace(listing.group(0), "")
+    pins = {p["id"]: p for p in map_pins(client, html)}
     assert pins[hostile_station]["name"] == hostile_name
     assert "bindPopup(function" in html  # popups are built from DOM text nodes
     assert "innerHTML" not in html
+    # The pins' answer is JSON that no browser renders or sniffs as a page.
+    answer = client.get(pins_url(html), headers={"Accept": "application/json"})
+    assert answer.mimetype == "application/json"
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_hostile_name_is_escaped_in_the_gazetteer(
@@ -141,7 +137,7 @@ def test_vendored_leaflet_is_cached_for_a_year(client: FlaskClient) -> None:
 
 def test_markers_are_drawn_in_gcj02_on_amap_tiles(client: FlaskClient) -> None:
     feature = client.get("/api/v1/stations/QT-XS-001").get_json()
-    pin = _map_pins(client.get("/stations/QT-XS-001").get_data(as_text=True))[0]
+    pin = map_pins(client, client.get("/stations/QT-XS-001").get_data(as_text=True))[0]
     lon, lat = feature["geometry"]["coordinates"]
     expected = crs.from_wgs84(Point(lon, lat), CRS.GCJ02)
     assert (pin["lon"], pin["lat"]) == pytest.approx((expected.lon, expected.lat), abs=1e-6)
@@ -158,7 +154,7 @@ def test_markers_stay_in_wgs84_on_wgs84_tiles(make_app: Callable[..., Flask]) ->
     client = app.test_client()
     feature = client.get("/api/v1/stations/QT-XS-001").get_json()
     html = client.get("/stations/QT-XS-001").get_data(as_text=True)
-    pin = _map_pins(html)[0]
+    pin = map_pins(client, html)[0]
     lon, lat = feature["geometry"]["coordinates"]
     assert (pin["lon"], pin["lat"]) == pytest.approx((lon, lat), abs=1e-6)
     assert "tile.example.org" in html and '"subdomains": "abc"' in html

@@ -179,7 +179,7 @@ class Card:
 _KIND_EN = {k.name: k.en for k in KINDS}
 
 
-def _kind(name: str, lang: str) -> str:
+def kind_label(name: str, lang: str) -> str:
     """A kind is vocabulary data: its English name on English pages."""
     return _KIND_EN.get(name, name) if lang == "en" else name
 
@@ -190,7 +190,7 @@ def card(feature: Mapping[str, Any], now: datetime, lang: str, t: Mapping[str, s
     return Card(
         id=str(feature["id"]),
         name=(props.get("name_en") or props["name"]) if lang == "en" else props["name"],
-        kind=_kind(props["kind"], lang),
+        kind=kind_label(props["kind"], lang),
         distance=distance_text(props["distance_m"], t),
         walk=walk_text(props["walk_min"], t),
         ride=ride_text(props["ride_min"], t) if props.get("ride_min") else "",

@@ -3,6 +3,7 @@ and the offline place search (/places)."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -46,8 +47,10 @@ from stationfinder.web.couriers.present import (
     copy_text,
     hours_badge,
     in_wechat,
+    kind_label,
     nav_links,
 )
+from stationfinder.web.errors import InvalidParameter
 from stationfinder.web.i18n import current_lang, messages, remember_choice, template_context
 
 NEAREST_K = 10
@@ -313,12 +316,7 @@ def station(station_id: str) -> tuple[str, int]:
     )
     feature = schemas.station_feature(row)
     tiles = _tiles()
-    pins = maps.station_pins(
-        [feature],
-        tiles,
-        url_for_station=lambda sid: url_for("web.station", station_id=sid),
-        icons_for=amenity_icons,
-    )
+    pins = _pins([feature], tiles, lang)
     fmap = maps.stations_map(
         pins, tiles, vendor_assets(), clustered=False, centre=Point(row.lon, row.lat), zoom=16
     )
@@ -373,16 +371,17 @@ def map_page() -> tuple[str, int]:
     picker = area_picker(None, lang == "en")
     listed: list[tuple[str, list[dict[str, str]]]] | None = None
     if count <= current_app.config["MAP_INLINE_MAX"]:
-        # Few enough to carry in the page (the district's 158): clustered in the browser.
+        # Few enough for one answer (the district's 158): clustered in the browser, the
+        # pins fetched once the page has painted (`map_pins`).
         features = snapshot.features.many(sorted(snapshot.index.ids_at(matching)))
-        pins = maps.station_pins(
-            features,
-            tiles,
-            url_for_station=lambda sid: url_for("web.station", station_id=sid),
-            icons_for=amenity_icons,
-        )
+        pins = _pins(features, tiles, lang)
         fit = maps.pins_box(pins)  # where the pins are drawn, to the metre
-        fmap = maps.stations_map(pins, tiles, vendor_assets(), clustered=True, fit=fit)
+        pins_url = url_for(
+            "web.map_pins", kind=kind, amenity=amenity, lang=lang if lang != "zh" else None
+        )
+        fmap = maps.stations_map(
+            [], tiles, vendor_assets(), clustered=True, fit=fit, pins_url=pins_url
+        )
         listed = _stations_by_street(features, lang)
     else:
         # Too many for one page: the script asks for what is in view as the map moves.
@@ -394,7 +393,10 @@ def map_page() -> tuple[str, int]:
         render_template(
             "map.html",
             page="map",
-            map=maps.render(fmap),
+            # The page's scripts come with Leaflet, after the first paint: all they do
+            # here is for the map (on a slow link, 16 KB of script before the paint put
+            # the heading, the largest thing painted, ~0.4 s later).
+            map=maps.render(fmap, then=(asset_url("coords.js"), asset_url("app.js"))),
             config=_page_config(lang, picker),
             in_view_url=in_view_url,
             count=count,
@@ -407,6 +409,48 @@ def map_page() -> tuple[str, int]:
         ),
         200,
     )
+
+
+@bp.get("/map/pins.json")
+def map_pins() -> Response:
+    """/map's pins (on the tiles' system, labelled in the page's language) for the
+    map's script: every active station matching the page's filters, while they are no
+    more than ``MAP_INLINE_MAX``; beyond, 400 (the map then asks the in-view API)."""
+    args = request.args
+    kind = params.choice(args, "kind", KIND_NAMES)
+    amenity = params.choice(args, "amenity", AMENITY_CODES)
+    snapshot = current_index().current()
+    matching = snapshot.index.in_box(-180, -90, 180, 90, kind=kind, amenity=amenity)
+    limit = current_app.config["MAP_INLINE_MAX"]
+    if len(matching) > limit:
+        raise InvalidParameter(
+            f"{len(matching)} stations match, more than {limit}: ask /api/v1/stations/in_view",
+            field="amenity" if amenity else "kind",
+        )
+    features = snapshot.features.many(sorted(snapshot.index.ids_at(matching)))
+    response = jsonify(pins=[p.as_json() for p in _pins(features, _tiles(), current_lang())])
+    # As fresh as the page: the registry changes under staff's hands.
+    response.cache_control.no_cache = True
+    return response
+
+
+def _pins(
+    features: Sequence[Mapping[str, Any]], tiles: maps.Tiles, lang: str
+) -> list[maps.StationPin]:
+    pins = maps.station_pins(
+        features,
+        tiles,
+        url_for_station=lambda sid: url_for("web.station", station_id=sid),
+        icons_for=amenity_icons,
+    )
+    if lang != "en":
+        return pins
+    return [
+        dataclasses.replace(
+            pin, name=str(props.get("name_en") or pin.name), kind=kind_label(pin.kind, lang)
+        )
+        for pin, props in zip(pins, (f["properties"] for f in features), strict=True)
+    ]
 
 
 def _stations_by_street(
