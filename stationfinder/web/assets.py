@@ -41,6 +41,11 @@ VENDOR: dict[str, ModuleType] = {
     "leaflet.markercluster": xstatic.pkg.leaflet_markercluster,
 }
 APP_FILES = ("app.css", "coords.js", "app.js", "icon.svg")
+# Files served with others appended: one script per page, parts shared between pages.
+APPENDED: dict[str, tuple[str, ...]] = {
+    "app.js": ("contrast.js",),
+    "council/council.js": ("contrast.js",),
+}
 
 bp = Blueprint("assets", __name__)
 
@@ -51,7 +56,10 @@ def vendor(package: str, version: str, filename: str) -> Response:
     module = VENDOR.get(package)
     if module is None or version != module.VERSION:
         abort(404)
-    return _file_response(module.BASE_DIR, filename, immutable=True)
+    path = safe_join(module.BASE_DIR, filename)
+    if path is None or not Path(path).is_file():
+        abort(404)
+    return _file_response(_parts(module.BASE_DIR, filename), filename, immutable=True)
 
 
 @bp.get("/assets/<path:filename>")
@@ -62,8 +70,18 @@ def asset(filename: str) -> Response:
     path = safe_join(folder, filename)
     if path is None or not Path(path).is_file():
         abort(404)
-    current = _digest(path, Path(path).stat().st_mtime_ns)
-    return _file_response(folder, filename, immutable=request.args.get("v") == current)
+    parts = _parts(folder, filename, APPENDED)
+    current = _digest(parts)
+    return _file_response(parts, filename, immutable=request.args.get("v") == current)
+
+
+def _parts(
+    folder: str, filename: str, appended: dict[str, tuple[str, ...]] | None = None
+) -> tuple[tuple[str, int], ...]:
+    """The files (path, mtime) whose bytes, one after the other, are ``filename``."""
+    names = (filename, *(appended or {}).get(filename, ()))
+    paths = [Path(folder) / name for name in names]
+    return tuple((str(p), p.stat().st_mtime_ns) for p in paths)
 
 
 if sys.version_info >= (3, 14):
@@ -83,13 +101,13 @@ _MIN_BYTES = 500  # as COMPRESS_MIN_SIZE: below this the frame overhead is not w
 
 
 @lru_cache(maxsize=64)
-def _read(path: str, mtime_ns: int) -> bytes:
-    return Path(path).read_bytes()
+def _read(parts: tuple[tuple[str, int], ...]) -> bytes:
+    return b"\n".join(Path(path).read_bytes() for path, _mtime in parts)
 
 
 @lru_cache(maxsize=256)
-def _encoded(path: str, mtime_ns: int, encoding: str) -> bytes:
-    return _ENCODERS[encoding](_read(path, mtime_ns))
+def _encoded(parts: tuple[tuple[str, int], ...], encoding: str) -> bytes:
+    return _ENCODERS[encoding](_read(parts))
 
 
 @lru_cache(maxsize=64)
@@ -98,12 +116,10 @@ def _encoding_for(accept_encoding: str) -> str | None:
     return next((name for name in _ENCODERS if accepted[name] > 0), None)
 
 
-def _file_response(folder: str, filename: str, *, immutable: bool) -> Response:
-    path = safe_join(folder, filename)
-    if path is None or not Path(path).is_file():
-        abort(404)
-    mtime_ns = Path(path).stat().st_mtime_ns
-    data = _read(path, mtime_ns)
+def _file_response(
+    parts: tuple[tuple[str, int], ...], filename: str, *, immutable: bool
+) -> Response:
+    data = _read(parts)
     mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     if mimetype == "application/javascript":
         mimetype = "text/javascript"
@@ -112,7 +128,7 @@ def _file_response(folder: str, filename: str, *, immutable: bool) -> Response:
     if len(data) >= _MIN_BYTES and mimetype.startswith(_COMPRESSIBLE):
         encoding = _encoding_for(request.headers.get("Accept-Encoding", ""))
     if encoding is not None:
-        data = _encoded(path, mtime_ns, encoding)
+        data = _encoded(parts, encoding)
         etag = f"{etag}-{encoding}"  # one representation, one tag
     response = Response(data, mimetype=mimetype)
     if encoding is not None:
@@ -145,8 +161,8 @@ def vendor_assets() -> VendorAssets:
 
 
 @lru_cache(maxsize=64)
-def _digest(path: str, mtime_ns: int) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+def _digest(parts: tuple[tuple[str, int], ...]) -> str:
+    return hashlib.sha256(_read(parts)).hexdigest()[:12]
 
 
 def asset_url(filename: str) -> str:
@@ -154,8 +170,8 @@ def asset_url(filename: str) -> str:
     again and the service worker sees a new shell."""
     folder = current_app.static_folder
     assert folder is not None
-    path = Path(folder) / filename
-    return url_for("assets.asset", filename=filename, v=_digest(str(path), path.stat().st_mtime_ns))
+    parts = _parts(folder, filename, APPENDED)
+    return url_for("assets.asset", filename=filename, v=_digest(parts))
 
 
 def shell_urls() -> list[str]:

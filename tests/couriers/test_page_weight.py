@@ -16,6 +16,10 @@ def test_locator_page_weight_before_tiles(client: FlaskClient) -> None:
     urls = ["/"]
     urls += re.findall(r'<script[^>]+src="([^"]+)"', html)
     urls += re.findall(r'<link[^>]+href="([^"]+)"', html)
+    # Leaflet and its style sheet, which the map's script loads after the first paint.
+    vendored = re.findall(r'"(/static/vendor/[^"]+)"', html)
+    assert any(u.endswith("leaflet.js") for u in vendored), "the map's loader names Leaflet"
+    urls += vendored
     urls.append("/sw.js")
     total = 0
     for url in urls:
