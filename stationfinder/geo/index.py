@@ -342,10 +342,10 @@ class StationIndex:
         # Python floats from a memoryview cost a tenth of NumPy scalar indexing.
         self._xyz_flat = memoryview(self._xyz.reshape(-1))
         self._lon_mv, self._lat_mv = memoryview(self._lon), memoryview(self._lat)
-        self._ball_radius = BallRadius(self._xyz)
         # A balanced tree costs ~0.5 s more to build at 400,000 stations and answers the
         # unfiltered query (the common one) ~40 % faster.
         self._full = _Subtree(cKDTree(self._xyz), None)
+        self._ball_radius = BallRadius(self._xyz, self._full.tree)
         for key, idx in members.items():
             if len(idx) <= _SUBTREE_MAX_SHARE * n:
                 self._members[key] = idx

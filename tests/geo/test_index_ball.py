@@ -7,8 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from pyproj import Geod
+from scipy.spatial import cKDTree
 
-from stationfinder.geo.ball_radius import CELL_M, BallRadius
+from stationfinder.geo.ball_radius import CELL_M, FINE_CELL_M, BallRadius
 from stationfinder.geo.index import Hit, IndexedStation, StationIndex, _ecef
 from stationfinder.geo.point import Point
 
@@ -146,3 +147,94 @@ def test_the_radius_guess_grows_with_k_and_shrinks_with_density() -> None:
     assert guess.guess(*in_city, 5) < guess.guess(*in_city, 20)
     assert guess.guess(*in_country, 100) <= 2 * CELL_M
     assert guess.guess(0.0, 0.0, 6_356_752.0, 5) is None  # the North Pole: no station
+
+
+def _on_cube_faces(
+    rng: np.random.Generator, lon: np.ndarray, lat: np.ndarray, n: int
+) -> list[tuple[float, float]]:
+    """Points on the Earth's surface within a micrometre of a face of the fine guess's
+    cubes (2 km; every coarser cube's face is one of theirs), both sides: found by
+    bisecting in latitude until one ECEF coordinate crosses a multiple of the side."""
+    points: list[tuple[float, float]] = []
+    for q in rng.integers(0, len(lon), n).tolist():
+        axis = q % 3
+        qlon = float(lon[q]) + float(rng.normal()) * 0.01
+        south, north = float(lat[q]) - 0.02, float(lat[q]) + 0.02
+
+        def cube(y: float, qlon: float = qlon, axis: int = axis) -> int:
+            return int(_ecef(np.array([qlon]), np.array([y]))[0, axis] // FINE_CELL_M)
+
+        if cube(south) == cube(north) or not -89.0 < south < north < 89.0:
+            continue
+        for _ in range(60):
+            mid = (south + north) / 2
+            south, north = (mid, north) if cube(mid) == cube(south) else (south, mid)
+        points += [(qlon, south), (qlon, north)]
+    return points
+
+
+def test_the_guess_never_changes_an_answer_at_cube_faces_in_clusters_and_far_away() -> None:
+    """Seeded sweep against the brute force: dense clusters (stations metres apart),
+    shared spots, sparse country, queries on both sides of the guess's cube faces, in
+    gaps between stations, between cities and on other continents, for k from 1 to
+    past the Python loop's limit. Every answer of the ball search must be the exact
+    k nearest (or None); `nearest` always."""
+    rng = np.random.default_rng(2026)
+    lon, lat = _clustered(rng, 3_000)
+    tight = rng.integers(0, 3_000, 8)  # eight dense spots: 40 stations within ~10 m
+    lon = np.concatenate([lon, np.repeat(lon[tight], 40) + rng.normal(size=320) * 1e-4])
+    lat = np.concatenate([lat, np.repeat(lat[tight], 40) + rng.normal(size=320) * 1e-4])
+    lon[-5:], lat[-5:] = lon[-6], lat[-6]  # six on one spot
+    index = StationIndex(_stations(lon, lat))
+    queries = _on_cube_faces(rng, lon, lat, 150)
+    queries += [(float(lon[i]), float(lat[i])) for i in rng.integers(0, len(lon), 60)]
+    near = rng.integers(0, len(lon), 120)
+    queries += (np.column_stack([lon[near], lat[near]]) + rng.normal(size=(120, 2)) * 0.03).tolist()
+    queries += [(100.0, 30.0), (151.21, -33.87), (-0.13, 51.5), (0.0, 89.9), (-120.0, -60.0)]
+    answered = 0
+    for q, (qlon, qlat) in enumerate(queries):
+        dist = _distances(qlon, qlat, lon, lat)
+        for k in (1 + q % 12, (5, 10, 47, 60)[q % 4]):
+            hits = index._nearest_in_ball(Point(qlon, qlat), k)
+            if hits is not None:
+                answered += 1
+                _assert_exact(hits, dist, k)
+            _assert_exact(index.nearest(Point(qlon, qlat), k), dist, k)
+    assert answered > 0.8 * 2 * len(queries)
+
+
+@pytest.mark.parametrize("scale", [1e-3, 0.2, 1.0, 5.0, 100.0])
+def test_a_wrong_guess_costs_time_never_exactness(scale: float) -> None:
+    """The ball's radius is only a guess: far too small (no station inside, or fewer
+    than k), or far too large (thousands inside), the answer is the exact one."""
+    rng = np.random.default_rng(int(scale * 1000))
+    lon, lat = _clustered(rng, 2_000)
+    index = StationIndex(_stations(lon, lat))
+    honest = index._ball_radius.guess
+    index._ball_radius.guess = lambda x, y, z, k: (honest(x, y, z, k) or 5e3) * scale  # type: ignore[method-assign]
+    near = rng.integers(0, len(lon), 150)
+    queries = np.column_stack([lon[near], lat[near]]) + rng.normal(size=(150, 2)) * 0.02
+    for q, (qlon, qlat) in enumerate(queries.tolist()):
+        k = 1 + q % 10
+        dist = _distances(qlon, qlat, lon, lat)
+        hits = index._nearest_in_ball(Point(qlon, qlat), k)
+        if hits is not None:
+            _assert_exact(hits, dist, k)
+        _assert_exact(index.nearest(Point(qlon, qlat), k), dist, k)
+
+
+def test_the_fine_guess_follows_the_density_of_a_citys_edge() -> None:
+    """The 2 km cubes hold the chord to their centre's sixth-nearest station, so a query
+    among a city's stations gets a small ball and one in its suburbs a wider one; either
+    holds at least k stations and at most a few dozen (what the Python loop ranks)."""
+    rng = np.random.default_rng(5)
+    lon = 120.2 + rng.normal(size=20_000) * 0.1  # density falls off over ~10 km
+    lat = 30.3 + rng.normal(size=20_000) * 0.1
+    xyz = _ecef(lon, lat)
+    guess = BallRadius(xyz)
+    tree = cKDTree(xyz)
+    centre, suburb = _ecef(np.array([120.2, 120.45]), np.array([30.3, 30.3]))
+    assert guess.guess(*centre.tolist(), 5) < guess.guess(*suburb.tolist(), 5) / 1.5
+    for point in (centre, suburb):
+        held = len(tree.query_ball_point(point, guess.guess(*point.tolist(), 5)))
+        assert 5 <= held <= 40
