@@ -26,7 +26,8 @@
     return node;
   }
 
-  /* WGS-84 -> GCJ-02 lives in coords.js, shared with the council's maps. */
+  /* WGS-84 -> GCJ-02 lives in coords.js, shared with the council's maps and served as
+   * this file's first part (web/assets.py, BUNDLES). */
   var wgs2gcj = window.sfCoords.wgs2gcj;
 
   /* The map is drawn after the page's first paint, when Leaflet has come (web/maps.py):

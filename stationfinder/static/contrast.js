@@ -2,7 +2,7 @@
  * the "contrast" cookie; a page the service worker kept offline carries the choice of
  * the day it was saved, so the cookie decides here too. With this script the header's
  * toggle switches at once (no reload, so a list of results stays) instead of posting.
- * Served at the end of app.js and of council/council.js (web/assets.py, APPENDED), so
+ * Served at the end of app.js and of council/council.js (web/assets.py, BUNDLES), so
  * courier and council pages alike have it without a request of its own. */
 (function () {
   "use strict";

@@ -41,10 +41,11 @@ VENDOR: dict[str, ModuleType] = {
     "leaflet.markercluster": xstatic.pkg.leaflet_markercluster,
 }
 APP_FILES = ("app.css", "coords.js", "app.js", "icon.svg")
-# Files served with others appended: one script per page, parts shared between pages.
-APPENDED: dict[str, tuple[str, ...]] = {
-    "app.js": ("contrast.js",),
-    "council/council.js": ("contrast.js",),
+# Files served as these parts joined, in order: one script per page (a request is a round
+# trip on a weak signal), the parts shared between pages written once.
+BUNDLES: dict[str, tuple[str, ...]] = {
+    "app.js": ("coords.js", "app.js", "contrast.js"),
+    "council/council.js": ("council/council.js", "contrast.js"),
 }
 
 bp = Blueprint("assets", __name__)
@@ -70,16 +71,16 @@ def asset(filename: str) -> Response:
     path = safe_join(folder, filename)
     if path is None or not Path(path).is_file():
         abort(404)
-    parts = _parts(folder, filename, APPENDED)
+    parts = _parts(folder, filename, BUNDLES)
     current = _digest(parts)
     return _file_response(parts, filename, immutable=request.args.get("v") == current)
 
 
 def _parts(
-    folder: str, filename: str, appended: dict[str, tuple[str, ...]] | None = None
+    folder: str, filename: str, bundles: dict[str, tuple[str, ...]] | None = None
 ) -> tuple[tuple[str, int], ...]:
     """The files (path, mtime) whose bytes, one after the other, are ``filename``."""
-    names = (filename, *(appended or {}).get(filename, ()))
+    names = (bundles or {}).get(filename, (filename,))
     paths = [Path(folder) / name for name in names]
     return tuple((str(p), p.stat().st_mtime_ns) for p in paths)
 
@@ -170,7 +171,7 @@ def asset_url(filename: str) -> str:
     again and the service worker sees a new shell."""
     folder = current_app.static_folder
     assert folder is not None
-    parts = _parts(folder, filename, APPENDED)
+    parts = _parts(folder, filename, BUNDLES)
     return url_for("assets.asset", filename=filename, v=_digest(parts))
 
 

@@ -61,3 +61,18 @@ def test_each_encoding_is_its_own_representation(client: FlaskClient) -> None:
     # A cache holding the gzip copy does not answer a brotli request with it.
     other = client.get(url, headers={"Accept-Encoding": "br", "If-None-Match": gz.headers["ETag"]})
     assert other.status_code == 200 and other.headers["Content-Encoding"] == "br"
+
+
+@pytest.mark.parametrize("path", ["/", "/stations/QT-XS-001", "/council"])
+def test_a_page_asks_for_one_script_of_the_apps_own(client: FlaskClient, path: str) -> None:
+    """Each request is a round trip on a weak signal: the coordinate conversion and the
+    强光模式 toggle come inside the page's one script, not as scripts of their own."""
+    html = client.get(path).get_data(as_text=True)
+    own = re.findall(r'<script[^>]+src="(/assets/[^"]+)"', html)
+    if path == "/council":
+        own = [u for u in own if "coords.js" not in u]  # the council's maps bring their own
+    assert len(own) == 1, own
+    script = client.get(own[0], headers={"Accept-Encoding": "identity"}).get_data(as_text=True)
+    assert "data-contrast-form" in script  # the toggle
+    if path != "/council":
+        assert script.index("window.sfCoords") < script.index("var wgs2gcj")

@@ -396,7 +396,7 @@ def map_page() -> tuple[str, int]:
             # The page's scripts come with Leaflet, after the first paint: all they do
             # here is for the map (on a slow link, 16 KB of script before the paint put
             # the heading, the largest thing painted, ~0.4 s later).
-            map=maps.render(fmap, then=(asset_url("coords.js"), asset_url("app.js"))),
+            map=maps.render(fmap, then=(asset_url("app.js"),)),
             config=_page_config(lang, picker),
             in_view_url=in_view_url,
             count=count,
