@@ -178,7 +178,7 @@ def _locator(
         render_template(
             "index.html",
             page="locator",
-            map=maps.render(fmap),
+            map=maps.render(fmap, first=(asset_url("app.js"),)),
             config=_page_config(lang, picker),
             chips=_chips(lang, form["amenities"]),
             picker=picker,
@@ -335,7 +335,7 @@ def station(station_id: str) -> tuple[str, int]:
             copy_text=copy_text(row.name, row.address),
             access=access_text(feature["properties"], lang, t),
             last_confirmed=_local(row.last_confirmed_at),
-            map=maps.render(fmap),
+            map=maps.render(fmap, first=(asset_url("app.js"),)),
             config=_page_config(lang, area_picker(row.street, lang == "en")),
             confirmed=request.args.get("confirmed"),
             out_of_service=dict(row.out_of_service or {}),
@@ -393,10 +393,7 @@ def map_page() -> tuple[str, int]:
         render_template(
             "map.html",
             page="map",
-            # The page's scripts come with Leaflet, after the first paint: all they do
-            # here is for the map (on a slow link, 16 KB of script before the paint put
-            # the heading, the largest thing painted, ~0.4 s later).
-            map=maps.render(fmap, then=(asset_url("app.js"),)),
+            map=maps.render(fmap, first=(asset_url("app.js"),)),
             config=_page_config(lang, picker),
             in_view_url=in_view_url,
             count=count,
