@@ -534,6 +534,7 @@
 
     withMap(function () { if (shown) draw(shown); });  /* results that came first */
     button.addEventListener("click", locate);
+    if (window.sfLocateAsked) locate();  /* tapped before this script ran (index.html) */
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       var text = placeInput.value.trim();

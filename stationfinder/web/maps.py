@@ -401,25 +401,44 @@ _AFTER_FIRST_PAINT = Template(
 (function () {
     var styles = {{ styles }};
     var scripts = {{ scripts }};
+    var first = {{ first }};
     function draw() {
         if (!window.L) return;
         {{ draw }}
     }
+    var waiting = styles.length + scripts.length + first.length;
+    function arrived() {
+        waiting -= 1;
+        // A task of its own: not inside the last script's load event.
+        if (waiting === 0) setTimeout(draw, 0);
+    }
+    function add(src) {
+        var script = document.createElement("script");
+        script.src = src;
+        script.async = false;  // in the order added: the page's scripts, then Leaflet's
+        script.onload = script.onerror = arrived;
+        document.head.appendChild(script);
+    }
+    var ran = false;
+    function runFirst() {
+        if (ran) return;
+        if (document.readyState === "loading") {
+            // The page's scripts read the whole page (its config comes after this script).
+            document.addEventListener("DOMContentLoaded", runFirst);
+            return;
+        }
+        ran = true;
+        first.forEach(add);
+    }
     var started = false;
     function load() {
         if (started) return;
-        if (document.readyState === "loading") {
-            // The page's scripts read the whole page (its config comes after this script).
+        runFirst();
+        if (!ran) {
             document.addEventListener("DOMContentLoaded", load);
             return;
         }
         started = true;
-        var waiting = styles.length + scripts.length;
-        function arrived() {
-            waiting -= 1;
-            // A task of its own: not inside the last script's load event.
-            if (waiting === 0) setTimeout(draw, 0);
-        }
         styles.forEach(function (href) {
             var link = document.createElement("link");
             link.rel = "stylesheet";
@@ -427,13 +446,7 @@ _AFTER_FIRST_PAINT = Template(
             link.onload = link.onerror = arrived;
             document.head.appendChild(link);
         });
-        scripts.forEach(function (src) {
-            var script = document.createElement("script");
-            script.src = src;
-            script.async = false;
-            script.onload = script.onerror = arrived;
-            document.head.appendChild(script);
-        });
+        scripts.forEach(add);
         if (waiting === 0) draw();
     }
     try {
@@ -446,12 +459,24 @@ _AFTER_FIRST_PAINT = Template(
     } catch (e) {
         requestAnimationFrame(function () { setTimeout(load, 0); });
     }
+    // The page's own scripts (the locate button's) wait for the first paint at most
+    // FIRST_WAIT_MS after the document is parsed: a page that reports no paint (hidden,
+    // or a headless browser, whose first paint can come over a second after load) must
+    // not wait for it. Leaflet waits for the load event and 5 s more.
+    document.addEventListener("DOMContentLoaded", function () {
+        setTimeout(runFirst, document.visibilityState === "hidden" ? 0 : {{ first_wait_ms }});
+    });
+    if (document.readyState !== "loading") {
+        setTimeout(runFirst, {{ first_wait_ms }});
+    }
     window.addEventListener("load", function () {
         setTimeout(load, document.visibilityState === "hidden" ? 0 : 5000);
     });
 })();
 """
 )
+# How long after the document is parsed the page's own scripts wait for a first paint.
+FIRST_WAIT_MS = 300
 
 
 def render(fmap: folium.Map, first: Sequence[str] = ()) -> MapParts:
@@ -463,10 +488,11 @@ def render(fmap: folium.Map, first: Sequence[str] = ()) -> MapParts:
     are not put in the head either: the script loads them after the first paint.
 
     ``first`` are the page's own scripts: fetched from the start (a preload in the
-    head), run as soon as the page has painted, before Leaflet. So their download still
-    overlaps the page's, but the paint never waits for them to run (app.js is 40 KB of
-    script on a phone that may be old), and the locate button works as soon as it
-    would have with ``defer``.
+    head), run as soon as the page has painted (at most FIRST_WAIT_MS after the document
+    is parsed), before Leaflet. So their download still overlaps the page's, but the
+    paint does not wait for them to run (app.js is 40 KB of script on a phone that may
+    be old). A tap on the locate button before app.js runs is kept and answered when it
+    does (templates/index.html).
     """
     root = fmap.get_root()
     root.render()
@@ -481,10 +507,11 @@ def render(fmap: folium.Map, first: Sequence[str] = ()) -> MapParts:
         else:
             continue
         del root.header._children[name]
-    scripts[:0] = first
     script = _AFTER_FIRST_PAINT.render(
         styles=htmlsafe_json_dumps(styles),
         scripts=htmlsafe_json_dumps(scripts),
+        first=htmlsafe_json_dumps(list(first)),
+        first_wait_ms=FIRST_WAIT_MS,
         draw=Markup(root.script.render()),
     )
     preload = Markup("").join(

@@ -154,6 +154,7 @@ def test_courier_marker_conversion_agrees_with_python(
 ) -> None:
     page = open_context().new_page()
     page.goto(live_server.url + "/")
+    poll_until(page, "() => !!window.stationfinder")  # app.js runs once the page has painted
     rng = random.Random(7)
     points = [(rng.uniform(120.25, 120.80), rng.uniform(30.15, 30.45)) for _ in range(200)]
     points += [(2.35, 48.85), (121.47, 31.23)]  # Paris (left alone), Shanghai
@@ -168,3 +169,26 @@ def test_courier_marker_conversion_agrees_with_python(
     metres = [0, 4.9, 5, 994.9, 995, 999, 1049.9, 1050, 1250, 12_345.6, 99_950]
     shown = page.evaluate("ms => ms.map(m => window.stationfinder.distanceText(m))", metres)
     assert shown == [distance_text(m, script_text("zh")) for m in metres]
+
+
+def test_a_tap_before_the_script_has_run_is_answered_when_it_runs(
+    open_context: Callable[..., Any], live_server: Any, poll_until: Callable[..., None]
+) -> None:
+    """app.js runs once the page has painted: a courier who taps at once, on a signal
+    too weak for the script to have come, still gets the nearest stations."""
+    context = open_context(geolocation=COURIER, permissions=["geolocation"])
+    page = context.new_page()
+    held: list[Any] = []
+    page.route("**/assets/app.js*", lambda route: held.append(route))  # not come yet
+    page.goto(live_server.url + "/", wait_until="domcontentloaded")
+    page.get_by_test_id("locate").click()
+    assert page.get_by_test_id("station-card").count() == 0
+    poll_until(page, "() => true")  # let the held requests be seen
+    assert held, "app.js was not asked for"
+    assert page.evaluate("window.sfLocateAsked === true")
+    for route in held:
+        route.continue_()
+    cards = page.get_by_test_id("station-card")
+    expect(cards.first).to_be_visible()
+    nearest, _metres = _brute_force_nearest(live_server, COURIER["longitude"], COURIER["latitude"])
+    expect(cards.first).to_have_attribute("data-station-id", nearest)

@@ -61,9 +61,7 @@ def test_every_station_is_inside_the_phones_map_on_opening(
     stations = _active(live_server)
     page = open_context().new_page()
     page.goto(live_server.url + "/map")
-    poll_until(
-        page, "() => !!window.stationfinderMap && !!document.querySelector('.leaflet-marker-icon')"
-    )
+    poll_until(page, "() => !!window.stationfinderMap && !!document.querySelector('[data-pins]')")
     seen = page.evaluate(OUTSIDE)
     assert seen["count"] == len(stations) > 100
     assert seen["outside"] == []
@@ -78,9 +76,7 @@ def test_a_filtered_map_opens_on_the_stations_that_match(
     haircut = [s for s in _active(live_server) if "haircut" in (s.amenities or [])]
     page = open_context().new_page()
     page.goto(live_server.url + "/map?amenity=haircut")
-    poll_until(
-        page, "() => !!window.stationfinderMap && !!document.querySelector('.leaflet-marker-icon')"
-    )
+    poll_until(page, "() => !!window.stationfinderMap && !!document.querySelector('[data-pins]')")
     seen = page.evaluate(OUTSIDE)
     assert seen["count"] == len(haircut) > 1 and seen["outside"] == []
     assert seen["zoom"] == seen["tightest"] > 9  # closer than the whole district's
