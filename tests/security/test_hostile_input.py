@@ -90,10 +90,14 @@ def test_hostile_values_in_public_parameters_are_refused_or_harmless(
         ("/places", {"q": value}),
         ("/nearest", {"lat": "30.3", "lon": "120.35", "amenity": value}),
         ("/map", {"amenity": value, "street": value}),
+        ("/map/pins.json", {"amenity": value}),
+        ("/map/pins.json", {"kind": value, "lang": value}),
     ]:
-        response = client.get(path, query_string=params)
+        json_wanted = path.startswith("/api/") or path.endswith(".json")
+        headers = {"Accept": "application/json"} if path.endswith(".json") else {}
+        response = client.get(path, query_string=params, headers=headers)
         assert response.status_code < 500, (path, params, response.status_code)
-        if response.status_code >= 400 and path.startswith("/api/"):
+        if response.status_code >= 400 and json_wanted:
             assert set(response.get_json()["error"]) == {"code", "message", "field"}
         assert "Traceback" not in response.get_data(as_text=True)
     assert _counts(app) == before
