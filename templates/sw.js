@@ -127,6 +127,22 @@ function withTimeout(promise, ms) {
   });
 }
 
+/* The network when it answers within NAVIGATION_TIMEOUT_MS (its answer kept), else the
+ * copy kept last time, else what `otherwise(cache)` gives. */
+function networkFirst(request, otherwise) {
+  return withTimeout(fetch(request), NAVIGATION_TIMEOUT_MS).then(function (response) {
+    if (response.ok) {
+      var copy = response.clone();
+      caches.open(SHELL_CACHE).then(function (cache) { cache.put(request, copy); });
+    }
+    return response;
+  }).catch(function () {
+    return caches.open(SHELL_CACHE).then(function (cache) {
+      return cache.match(request).then(function (hit) { return hit || otherwise(cache); });
+    });
+  });
+}
+
 self.addEventListener("fetch", function (event) {
   var request = event.request;
   if (request.method !== "GET") return;
@@ -138,50 +154,23 @@ self.addEventListener("fetch", function (event) {
      * the locator's own address (it works from the registry copy), and the offline page
      * for any other: a station page never opened, /council, must not show the locator
      * under their own URL. */
-    event.respondWith(
-      withTimeout(fetch(request), NAVIGATION_TIMEOUT_MS).then(function (response) {
-        if (response.ok) {
-          var copy = response.clone();
-          caches.open(SHELL_CACHE).then(function (cache) { cache.put(request, copy); });
-        }
-        return response;
-      }).catch(function () {
-        return caches.open(SHELL_CACHE).then(function (cache) {
-          return cache.match(request).then(function (hit) {
-            if (hit) return hit;
-            if (url.pathname === new URL(SHELL[0], self.location.href).pathname) {
-              return cache.match(SHELL[0], {ignoreSearch: true});
-            }
-            return cache.match(OFFLINE).then(function (page) {
-              return page || new Response("Offline / 离线", {
-                status: 503, headers: {"Content-Type": "text/plain; charset=utf-8"}
-              });
-            });
-          });
+    event.respondWith(networkFirst(request, function (cache) {
+      if (url.pathname === new URL(SHELL[0], self.location.href).pathname) {
+        return cache.match(SHELL[0], {ignoreSearch: true});
+      }
+      return cache.match(OFFLINE).then(function (page) {
+        return page || new Response("Offline / 离线", {
+          status: 503, headers: {"Content-Type": "text/plain; charset=utf-8"}
         });
-      })
-    );
+      });
+    }));
     return;
   }
 
   if (url.pathname === new URL(MAP_PINS, self.location.href).pathname) {
     /* /map's pins go with the page: the network when it answers soon, else the copy
      * kept when this /map (these filters) was last opened online. */
-    event.respondWith(
-      withTimeout(fetch(request), NAVIGATION_TIMEOUT_MS).then(function (response) {
-        if (response.ok) {
-          var copy = response.clone();
-          caches.open(SHELL_CACHE).then(function (cache) { cache.put(request, copy); });
-        }
-        return response;
-      }).catch(function () {
-        return caches.open(SHELL_CACHE).then(function (cache) {
-          return cache.match(request).then(function (hit) {
-            return hit || Response.error();
-          });
-        });
-      })
-    );
+    event.respondWith(networkFirst(request, function () { return Response.error(); }));
     return;
   }
 
