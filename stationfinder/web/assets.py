@@ -36,10 +36,16 @@ from stationfinder.web.context import current_areas
 from stationfinder.web.i18n import service_area, template_context
 from stationfinder.web.maps import VendorAssets
 
+if sys.version_info >= (3, 14):
+    from compression import zstd
+else:  # Flask-Compress brings the backport on older Pythons
+    from backports import zstd
+
 VENDOR: dict[str, ModuleType] = {
     "leaflet": xstatic.pkg.leaflet,
     "leaflet.markercluster": xstatic.pkg.leaflet_markercluster,
 }
+YEAR = 365 * 24 * 3600
 APP_FILES = ("app.css", "coords.js", "app.js", "icon.svg")
 # Files served as these parts joined, in order: one script per page (a request is a round
 # trip on a weak signal), the parts shared between pages written once.
@@ -47,6 +53,14 @@ BUNDLES: dict[str, tuple[str, ...]] = {
     "app.js": ("coords.js", "app.js", "contrast.js"),
     "council/council.js": ("council/council.js", "contrast.js"),
 }
+# The encodings a file is kept in, the smallest first; each at its highest level.
+_ENCODERS = {
+    "br": lambda data: brotli.compress(data, quality=11),
+    "zstd": lambda data: zstd.compress(data, 19),
+    "gzip": lambda data: gzip.compress(data, 9, mtime=0),
+}
+_COMPRESSIBLE = ("text/", "image/svg+xml", "application/json", "application/manifest+json")
+_MIN_BYTES = 500  # as COMPRESS_MIN_SIZE: below this the frame overhead is not worth it
 
 bp = Blueprint("assets", __name__)
 
@@ -85,22 +99,6 @@ def _parts(
     return tuple((str(p), p.stat().st_mtime_ns) for p in paths)
 
 
-if sys.version_info >= (3, 14):
-    from compression import zstd
-else:  # Flask-Compress brings the backport on older Pythons
-    from backports import zstd
-
-YEAR = 365 * 24 * 3600
-# The encodings a file is kept in, the smallest first; each at its highest level.
-_ENCODERS = {
-    "br": lambda data: brotli.compress(data, quality=11),
-    "zstd": lambda data: zstd.compress(data, 19),
-    "gzip": lambda data: gzip.compress(data, 9, mtime=0),
-}
-_COMPRESSIBLE = ("text/", "image/svg+xml", "application/json", "application/manifest+json")
-_MIN_BYTES = 500  # as COMPRESS_MIN_SIZE: below this the frame overhead is not worth it
-
-
 @lru_cache(maxsize=64)
 def _read(parts: tuple[tuple[str, int], ...]) -> bytes:
     return b"\n".join(Path(path).read_bytes() for path, _mtime in parts)
@@ -124,7 +122,7 @@ def _file_response(
     mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
     if mimetype == "application/javascript":
         mimetype = "text/javascript"
-    etag = hashlib.sha256(data).hexdigest()[:20]
+    etag = _sha256(parts)[:20]
     encoding = None
     if len(data) >= _MIN_BYTES and mimetype.startswith(_COMPRESSIBLE):
         encoding = _encoding_for(request.headers.get("Accept-Encoding", ""))
@@ -162,8 +160,12 @@ def vendor_assets() -> VendorAssets:
 
 
 @lru_cache(maxsize=64)
+def _sha256(parts: tuple[tuple[str, int], ...]) -> str:
+    return hashlib.sha256(_read(parts)).hexdigest()
+
+
 def _digest(parts: tuple[tuple[str, int], ...]) -> str:
-    return hashlib.sha256(_read(parts)).hexdigest()[:12]
+    return _sha256(parts)[:12]
 
 
 def asset_url(filename: str) -> str:
