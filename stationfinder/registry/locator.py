@@ -76,11 +76,12 @@ def _search(
     street: str | None,
     open_now: bool,
     at: datetime,
+    first: str | None = None,
 ) -> list[Hit]:
     def open_then(opening_hours: str | None) -> bool:
         return _states(opening_hours, at).open is True
 
-    return snapshot.index.nearest(
+    hits = snapshot.index.nearest(
         point,
         k,
         radius_m=radius_m,
@@ -89,6 +90,18 @@ def _search(
         street=street,
         hours=open_then if open_now else None,
     )
+    return _listed_first(hits, first)
+
+
+def _listed_first(hits: list[Hit], amenity: str | None) -> list[Hit]:
+    """The hits whose station has ``amenity`` working, then the others, each group in
+    its order (nearest first): the same k nearest stations, those that help first."""
+    if amenity is None:
+        return hits
+    helping = [hit for hit in hits if amenity in hit.station.amenities]
+    if not helping or len(helping) == len(hits):
+        return hits
+    return helping + [hit for hit in hits if amenity not in hit.station.amenities]
 
 
 def nearest_stations(
@@ -104,11 +117,13 @@ def nearest_stations(
     at: datetime,
     walk_kmh: float,
     ride_kmh: float,
+    first: str | None = None,
 ) -> list[dict[str, Any]]:
-    """GeoJSON features of the k nearest matching stations, nearest first."""
+    """GeoJSON features of the k nearest matching stations, nearest first; with
+    ``first`` (an amenity code: a weather alert's), those with it working come first."""
     hits = _search(
         snapshot, point, k=k, radius_m=radius_m, amenities=amenities, kind=kind,
-        street=street, open_now=open_now, at=at,
+        street=street, open_now=open_now, at=at, first=first,
     )  # fmt: skip
     features = []
     bases = snapshot.features.many([hit.id for hit in hits])
@@ -143,11 +158,12 @@ def nearest_stations_json(
     at: datetime,
     walk_kmh: float,
     ride_kmh: float,
+    first: str | None = None,
 ) -> str:
     """`nearest_stations` as a JSON array, without encoding the stations again."""
     hits = _search(
         snapshot, point, k=k, radius_m=radius_m, amenities=amenities, kind=kind,
-        street=street, open_now=open_now, at=at,
+        street=street, open_now=open_now, at=at, first=first,
     )  # fmt: skip
     heads = snapshot.features.located_heads([hit.id for hit in hits])
     parts = []

@@ -289,6 +289,7 @@
     var list = document.querySelector("[data-testid=results]");
     var title = document.getElementById("results-title");
     var offlineNote = document.querySelector("[data-testid=offline-note]");
+    var firstNote = document.querySelector("[data-testid=listed-first]");
     var placeInput = form.querySelector("[name=place]");
     var streetSelect = form.querySelector("[name=street]");
     var datalist = document.getElementById("place-suggestions");
@@ -318,11 +319,15 @@
       }, function (error) { if (timer) clearTimeout(timer); throw error; });
     }
 
-    function show(features, offlineAge) {
+    function show(features, offlineAge, alert) {
       if (!offlineAge) keepDistrictOffline(features);
       list.textContent = "";
       title.hidden = false;
       title.textContent = state.label ? fmt(t.near, {place: state.label}) : t.results;
+      /* A weather alert: the stations that help against it come first (the API's order). */
+      var first = alert && alert.listed_first ? t["first_" + alert.helps] : "";
+      firstNote.textContent = first || "";
+      firstNote.hidden = !first;
       if (!features.length) list.appendChild(el("li", "empty", t.no_results));
       features.forEach(function (f) { list.appendChild(card(f)); });
       if (offlineAge) {
@@ -392,7 +397,7 @@
       if (f.openNow) qs += "&open_now=true";
       say(t.searching);
       timed(cfg.urls.nearest + "?" + qs).then(function (body) {
-        if (seq === state.seq) show(body.features, null);
+        if (seq === state.seq) show(body.features, null, body.alert);
       }).catch(function () {
         if (seq === state.seq) offline(seq, f);
       });

@@ -56,6 +56,9 @@ SCRIPT_TEXT: dict[str, str] = {
     "place_offline": N_("No network, so places cannot be looked up now."),
     "place_not_found": N_("No place called “%(place)s”. Try one below or pick a subdistrict."),
     "results": N_("Nearest stations"),
+    # While a weather alert holds, the nearest answer lists these stations first.
+    "first_cooling": N_("Weather alert: stations with air conditioning are listed first."),
+    "first_warm_shelter": N_("Weather alert: stations to shelter in are listed first."),
     "ride": N_("%(n)s min by e-bike"),
     "searching": N_("Searching…"),
     "tomorrow": N_("tomorrow"),

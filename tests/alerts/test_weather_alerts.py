@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -119,3 +120,75 @@ def test_only_union_admins_set_alerts(app: Flask) -> None:
     street = staff_client(app, "baiyang", "street_staff", "白杨街道")
     assert street.get("/staff/alerts").status_code == 403
     assert app.test_client().get("/staff/alerts").status_code in (302, 401)
+
+
+def _set_heat_alert(app: Flask) -> None:
+    admin = staff_client(app, "heat_admin", "union_admin", None)
+    page = admin.get("/staff/alerts").get_data(as_text=True)
+    form = {
+        "csrf_token": csrf_from(page),
+        "kind": "heat",
+        "level": "orange",
+        "starts_at": _local(-timedelta(minutes=5)),
+        "ends_at": _local(timedelta(hours=6)),
+        "max_temp_c": "38",
+        "note": "",
+    }
+    assert admin.post("/staff/alerts", data=form).status_code == 302
+
+
+XIASHA = {"lat": "30.3051", "lon": "120.3181", "k": "10"}
+
+
+def test_while_an_alert_holds_the_api_says_so_and_lists_cooling_stations_first(
+    app: Flask,
+) -> None:
+    courier = app.test_client()
+    plain = courier.get("/api/v1/stations/nearest", query_string=XIASHA).get_json()
+    assert plain["alert"] is None
+    distances = [f["properties"]["distance_m"] for f in plain["features"]]
+    assert distances == sorted(distances)
+
+    _set_heat_alert(app)
+    body = courier.get("/api/v1/stations/nearest", query_string=XIASHA).get_json()
+    alert = body["alert"]
+    assert alert["kind"] == "heat" and alert["level"] == "orange"
+    assert alert["helps"] == "cooling" and alert["listed_first"] is True
+    assert any("不得超过6小时" in rule for rule in alert["rules"])  # 37 °C and over, in words
+    features = body["features"]
+    # The same k nearest stations: nearest is still exactly nearest ...
+    assert {f["id"] for f in features} == {f["id"] for f in plain["features"]}
+
+    # ... with those whose air conditioning works first, each group nearest first.
+    def cools(f: dict) -> bool:
+        props = f["properties"]
+        return "cooling" in props["amenities"] and "cooling" not in props["out_of_service"]
+
+    helping = [f for f in features if cools(f)]
+    others = [f for f in features if not cools(f)]
+    assert helping and others, "the sample point should have both"
+    assert features == helping + others
+    for group in (helping, others):
+        metres = [f["properties"]["distance_m"] for f in group]
+        assert metres == sorted(metres)
+
+    # Asking for an amenity of one's own: plain distance order, the alert still said.
+    toilets = courier.get(
+        "/api/v1/stations/nearest", query_string={**XIASHA, "amenity": "toilet"}
+    ).get_json()
+    assert toilets["alert"]["listed_first"] is False
+    metres = [f["properties"]["distance_m"] for f in toilets["features"]]
+    assert metres == sorted(metres)
+
+    # The page without script: the same order, and why.
+    page = courier.get("/nearest", query_string=XIASHA).get_data(as_text=True)
+    assert "有空调的驿站排在前面" in page
+    shown = re.findall(r'data-testid="station-card" data-station-id="([^"]+)"', page)
+    assert shown == [f["id"] for f in features]
+    english = courier.get("/nearest", query_string={**XIASHA, "lang": "en"}).get_data(as_text=True)
+    assert "air conditioning are listed first" in english
+
+
+def test_without_an_alert_the_page_says_nothing_of_an_order(app: Flask) -> None:
+    page = app.test_client().get("/nearest", query_string=XIASHA).get_data(as_text=True)
+    assert re.search(r'data-testid="listed-first" hidden>', page)

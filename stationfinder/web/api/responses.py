@@ -162,9 +162,27 @@ class NearestQueryEcho(Schema):
     k: int
 
 
+class WeatherAlert(Schema):
+    """The weather alert the union has set, while it holds (the courier pages' banner)."""
+
+    kind: Literal["heat", "cold_wave", "rainstorm"]
+    level: Literal["yellow", "orange", "red"]
+    starts_at: str = Field(description="ISO 8601, with its offset")
+    ends_at: str = Field(description="ISO 8601, with its offset")
+    max_temp_c: int | None = Field(description="The forecast maximum staff gave, if any")
+    note: str
+    rules: list[str] = Field(description="The working-time rules that apply, in words")
+    helps: Amenity = Field(description="The amenity that helps against it")
+    listed_first: bool = Field(
+        description="Whether the stations with `helps` working are listed first (each "
+        "group nearest first): so while no amenity is asked for"
+    )
+
+
 class NearestCollection(Schema):
     type: Literal["FeatureCollection"]
     query: NearestQueryEcho
+    alert: WeatherAlert | None = Field(description="The weather alert in force, or null")
     features: list[NearestStation]
 
 

@@ -11,8 +11,10 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
+from flask_babel import gettext
 from sqlalchemy import func, select
 
+from stationfinder.alerts.weather import AlertNotice
 from stationfinder.core import hours
 from stationfinder.core.clock import SHANGHAI, local_now
 from stationfinder.core.vocabulary import ACCESSES, AMENITIES, KINDS
@@ -36,7 +38,7 @@ from stationfinder.web.api.contract import (
     StationsQuery,
 )
 from stationfinder.web.api.openapi import openapi_document
-from stationfinder.web.context import current_areas, current_index
+from stationfinder.web.context import current_alerts, current_areas, current_index
 from stationfinder.web.errors import InvalidParameter, NotFound
 
 CHANGE_OVERLAP = timedelta(seconds=30)  # how far a delta reaches back (see list_stations)
@@ -123,6 +125,10 @@ def nearest() -> Response:
         raise InvalidParameter(f"lat/lon in {q.crs.value}: {exc}", field="lat") from None
 
     config = current_app.config
+    # While a weather alert holds, the stations that help against it come first (the
+    # same k nearest), unless the courier asked for amenities of their own.
+    alert = current_alerts().current()
+    first = alert.helps if alert is not None and not q.amenity else None
     features = nearest_stations_json(
         current_index().current(),
         query_point,
@@ -135,6 +141,7 @@ def nearest() -> Response:
         at=at,
         walk_kmh=config["WALK_SPEED_KMH"],
         ride_kmh=config["RIDE_SPEED_KMH"],
+        first=first,
     )
     query = {
         "point_wgs84": [round(query_point.lon, 7), round(query_point.lat, 7)],
@@ -153,11 +160,27 @@ def nearest() -> Response:
     body = (
         '{"type":"FeatureCollection","query":'
         + schemas.encode(query)
+        + ',"alert":'
+        + ("null" if alert is None else schemas.encode(_alert_json(alert, first is not None)))
         + ',"features":'
         + features
         + "}"
     )
     return compression.json_response(body, current_app.json.mimetype)  # type: ignore[attr-defined]
+
+
+def _alert_json(alert: AlertNotice, listed_first: bool) -> dict[str, Any]:
+    return {
+        "kind": alert.kind,
+        "level": alert.level,
+        "starts_at": alert.starts_at.astimezone(SHANGHAI).isoformat(),
+        "ends_at": alert.ends_at.astimezone(SHANGHAI).isoformat(),
+        "max_temp_c": alert.max_temp_c,
+        "note": alert.note,
+        "rules": [gettext(rule) for rule in alert.rules],
+        "helps": alert.helps,
+        "listed_first": listed_first,
+    }
 
 
 @bp.get("/stations/in_view")

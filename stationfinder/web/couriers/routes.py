@@ -33,7 +33,12 @@ from stationfinder.registry.locator import nearest_stations
 from stationfinder.web import maps, params
 from stationfinder.web.api.routes import MAX_IN_VIEW
 from stationfinder.web.assets import asset_url, vendor_assets
-from stationfinder.web.context import current_areas, current_geocoder, current_index
+from stationfinder.web.context import (
+    current_alerts,
+    current_areas,
+    current_geocoder,
+    current_index,
+)
 from stationfinder.web.couriers import bp
 from stationfinder.web.couriers.area_picker import AreaPicker, area_picker
 from stationfinder.web.couriers.places import district_places, search_places, suggest_places
@@ -165,9 +170,11 @@ def _locator(
     problem: str | None = None,
     form: Mapping[str, Any] | None = None,
     suggestions: list[Place] | None = None,
+    listed_first: str | None = None,
 ) -> tuple[str, int]:
     """The locator page; ``suggestions`` (a list, maybe empty) when a typed place was
-    not found: the page offers them and the subdistricts as searches to run."""
+    not found: the page offers them and the subdistricts as searches to run;
+    ``listed_first`` says why the cards are not in distance order (a weather alert)."""
     lang = current_lang()
     form = form or {"place": "", "street": "", "amenities": [], "open_now": False}
     fmap = maps.courier_map(_tiles(), vendor_assets(), fit=_all_stations_box())
@@ -188,6 +195,7 @@ def _locator(
             problem=problem,
             suggestions=suggestions,
             keep=_kept_filters(form, lang),
+            listed_first=listed_first,
         ),
         200,
     )
@@ -248,6 +256,9 @@ def nearest_page() -> tuple[str, int]:
         return _locator(problem=gettext("Type a place or pick a subdistrict."), form=form)
     config = current_app.config
     now = _now()
+    # While a weather alert holds, the stations that help come first (as the API does).
+    alert = current_alerts().current()
+    first = alert.helps if alert is not None and not amenities else None
     features = nearest_stations(
         current_index().current(),
         near.point,
@@ -257,10 +268,12 @@ def nearest_page() -> tuple[str, int]:
         at=now,
         walk_kmh=config["WALK_SPEED_KMH"],
         ride_kmh=config["RIDE_SPEED_KMH"],
+        first=first,
     )
     lang = current_lang()
     cards = [card(f, now, lang, t) for f in features]
-    return _locator(cards=cards, near=near, form=form)
+    listed_first = t[f"first_{first}"] if first is not None else None
+    return _locator(cards=cards, near=near, form=form, listed_first=listed_first)
 
 
 def _geocoded(query: str) -> list[Place]:
