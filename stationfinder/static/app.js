@@ -324,8 +324,13 @@
       list.textContent = "";
       title.hidden = false;
       title.textContent = state.label ? fmt(t.near, {place: state.label}) : t.results;
-      /* A weather alert: the stations that help against it come first (the API's order). */
-      var first = alert && alert.listed_first ? t["first_" + alert.helps] : "";
+      /* A weather alert: the stations that help against it come first (the API's order);
+       * said only when a card has that amenity working ("first" over none is false). */
+      var helping = alert && alert.listed_first && features.some(function (f) {
+        var p = f.properties;
+        return (p.amenities || []).indexOf(alert.helps) >= 0 && !(p.out_of_service || {})[alert.helps];
+      });
+      var first = helping ? t["first_" + alert.helps] : "";
       firstNote.textContent = first || "";
       firstNote.hidden = !first;
       if (!features.length) list.appendChild(el("li", "empty", t.no_results));

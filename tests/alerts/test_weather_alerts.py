@@ -11,6 +11,8 @@ from staff_login import csrf_from, staff_client
 
 from stationfinder.alerts import weather
 from stationfinder.db import session_scope
+from stationfinder.models import Station
+from stationfinder.registry import stations as registry
 
 LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -182,13 +184,42 @@ def test_while_an_alert_holds_the_api_says_so_and_lists_cooling_stations_first(
 
     # The page without script: the same order, and why.
     page = courier.get("/nearest", query_string=XIASHA).get_data(as_text=True)
-    assert "有空调的驿站排在前面" in page
+    assert _listed_first(page) == "天气预警期间：有空调的驿站排在前面。"
     shown = re.findall(r'data-testid="station-card" data-station-id="([^"]+)"', page)
     assert shown == [f["id"] for f in features]
     english = courier.get("/nearest", query_string={**XIASHA, "lang": "en"}).get_data(as_text=True)
-    assert "air conditioning are listed first" in english
+    assert _listed_first(english) == (
+        "Weather alert: stations with air conditioning are listed first."
+    )
+
+
+def _listed_first(page: str) -> str | None:
+    """The note above the cards, when shown (None when hidden)."""
+    note = re.search(
+        r'<p class="listed-first" data-testid="listed-first"( hidden)?>(.*?)</p>', page
+    )
+    assert note, "no place for the note"
+    return None if note.group(1) else note.group(2)
 
 
 def test_without_an_alert_the_page_says_nothing_of_an_order(app: Flask) -> None:
     page = app.test_client().get("/nearest", query_string=XIASHA).get_data(as_text=True)
-    assert re.search(r'data-testid="listed-first" hidden>', page)
+    assert _listed_first(page) is None
+
+
+def test_with_no_cooling_at_hand_the_page_does_not_say_it_lists_cooling_first(app: Flask) -> None:
+    """The ten nearest have their air conditioning paused: the order is plain distance,
+    and the page does not claim to list cooling stations first."""
+    courier = app.test_client()
+    plain = courier.get("/api/v1/stations/nearest", query_string=XIASHA).get_json()
+    nearest = [f["id"] for f in plain["features"]]
+    with session_scope(app) as session:
+        for station_id in nearest:
+            row = session.get_one(Station, station_id)
+            row.out_of_service = {**(row.out_of_service or {}), "cooling": "空调维修中"}
+        registry.bump_version(session)
+    _set_heat_alert(app)
+    body = courier.get("/api/v1/stations/nearest", query_string=XIASHA).get_json()
+    assert [f["id"] for f in body["features"]] == nearest  # none works: distance order
+    page = courier.get("/nearest", query_string=XIASHA).get_data(as_text=True)
+    assert _listed_first(page) is None

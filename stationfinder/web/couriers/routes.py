@@ -272,8 +272,17 @@ def nearest_page() -> tuple[str, int]:
     )
     lang = current_lang()
     cards = [card(f, now, lang, t) for f in features]
-    listed_first = t[f"first_{first}"] if first is not None else None
+    # Said only when a card has it working: "listed first" over none would be false.
+    helping = first is not None and any(_has_working(f, first) for f in features)
+    listed_first = t[f"first_{first}"] if helping else None
     return _locator(cards=cards, near=near, form=form, listed_first=listed_first)
+
+
+def _has_working(feature: Mapping[str, Any], amenity: str) -> bool:
+    props = feature["properties"]
+    return amenity in (props.get("amenities") or []) and amenity not in (
+        props.get("out_of_service") or {}
+    )
 
 
 def _geocoded(query: str) -> list[Place]:
