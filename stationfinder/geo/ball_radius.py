@@ -142,8 +142,38 @@ class BallRadius:
             radius = chord * scale + _FINE_OFFSET * off
             # At least a metre: a ball of radius 0 would not grow when it asks again.
             return min(max(radius, 1.0), _MAX_CELLS * CELL_M)
+        near = self._from_neighbours(x, y, z, fx, fy, fz)
+        if near is not None:
+            return min(max(near * math.sqrt((k + 1) / self._fine_rank), 1.0), _MAX_CELLS * CELL_M)
         for cell_m, radii in self._coarse:
             one = radii.get(_key(x, y, z, cell_m))
             if one is not None:
                 return min(one * math.sqrt(_MARGIN * k + 2.0), _MAX_CELLS * cell_m)
         return None
+
+    def _from_neighbours(
+        self, x: float, y: float, z: float, fx: int, fy: int, fz: int
+    ) -> float | None:
+        """For a query in an empty fine cube: the least, over the occupied cubes around
+        it, of its distance to a cube's centre (on the surface) plus that centre's chord.
+
+        By the triangle inequality a ball of that radius holds at least `_FINE_RANK`
+        stations, so it is never too small for k < `_FINE_RANK`; and it follows the
+        stations next door, where the count of a coarse cube (a city's edge, say) gave
+        balls of 4-22 km holding hundreds: those were the slowest percent of queries."""
+        fine = self._fine
+        best = math.inf
+        for ix in (fx - 1, fx, fx + 1):
+            kx = (ix + _OFFSET) << _SHIFT_X
+            for iy in (fy - 1, fy, fy + 1):
+                kxy = kx | (iy + _OFFSET) << _SHIFT_Y
+                for iz in (fz - 1, fz, fz + 1):
+                    chord = fine.get(kxy | (iz + _OFFSET))
+                    if chord is None or chord >= best:
+                        continue
+                    cx = (ix + 0.5) * FINE_CELL_M
+                    cy = (iy + 0.5) * FINE_CELL_M
+                    cz = (iz + 0.5) * FINE_CELL_M
+                    t = 1.0 / math.sqrt((cx * cx + cy * cy) / (_A * _A) + cz * cz / (_B * _B))
+                    best = min(best, chord + math.hypot(x - cx * t, y - cy * t, z - cz * t))
+        return None if best == math.inf else best

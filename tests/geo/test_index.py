@@ -269,6 +269,47 @@ def test_thousands_of_random_queries_match_a_vectorised_brute_force() -> None:
             assert abs(hits[0].distance_m - geopy_m(qlon, qlat, hits[0].station)) <= MM
 
 
+@pytest.mark.parametrize("lat", [0.0, 30.3, -45.0, 70.0, 89.9])
+def test_distances_are_the_solvers_to_a_hundredth_of_a_millimetre(lat: float) -> None:
+    """Up to 10 km the index takes the geodesic from the chord (a series), beyond it from
+    Karney's solver: every answer's distance is the solver's within 0.01 mm, either side
+    of 10 km and on every search path (the ball, a sub-tree, a radius, a predicate)."""
+    geod = Geod(ellps="WGS84")
+    rng = np.random.default_rng(abs(round(lat * 10)) + 7)
+    n = 600
+    lon0 = np.full(n, 120.3)
+    far = rng.uniform(0, 1, n) < 0.1  # a tenth out beyond the series' reach
+    reach = np.where(far, rng.uniform(10_000, 40_000, n), rng.uniform(0, 10_000, n))
+    lon, lat2, _ = geod.fwd(lon0, np.full(n, lat), rng.uniform(0, 360, n), reach)
+    stations = [
+        IndexedStation(f"S{i}", float(lon[i]), float(lat2[i]), "a", None,
+                       frozenset({"wifi"}) if i % 3 else frozenset(), None)
+        for i in range(n)
+    ]  # fmt: skip
+    index = StationIndex(stations)
+    filters: list[dict] = [
+        {},
+        {"amenities": ["wifi"]},
+        {"radius_m": 30_000.0},
+        {"predicate": lambda s: int(s.id[1:]) % 2 == 0},
+    ]
+    qlons, qlats, _ = geod.fwd(lon0[:400], np.full(400, lat), rng.uniform(0, 360, 400),
+                               rng.uniform(0, 1, 400) ** 2 * 45_000)  # fmt: skip
+    worst = 0.0
+    near = beyond = 0
+    for q in range(400):
+        qlon, qla = float(qlons[q]), float(qlats[q])
+        hits = index.nearest(Point(qlon, qla), 5, **filters[q % len(filters)])
+        for hit in hits:
+            s = hit.station
+            want = geod.inv(qlon, qla, s.lon, s.lat)[2]
+            worst = max(worst, abs(hit.distance_m - want))
+            near += want <= 9_990
+            beyond += want >= 10_010
+    assert worst <= 1e-5, f"{worst * 1000:.4f} mm off the solver"
+    assert near > 500 and beyond > 50  # both sides of 10 km were asked
+
+
 def test_k_larger_than_the_matches_returns_all_of_them_nearest_first() -> None:
     stations = [
         IndexedStation("near", 120.40, 30.30, "a", None, frozenset({"wifi"}), None),
