@@ -13,17 +13,23 @@ Three grids of cubes over Earth-centred coordinates give the guess. In the fine 
 to the sixth-nearest station; a query in it gets that, scaled for k, plus half its own
 distance from that centre. So the ball follows the density where the stations thin out
 (a city's edge), which a count over a large cube cannot. A query in an empty fine cube
-(8 % of the bench's: the gaps between stations) is guessed from the count of stations in
-its 8 km cube (a density: a city centre gets a small ball, the countryside a large
-one), and one with no station within 8 km (0.5 %: between cities) from its 32 km cube's
-count instead of falling through to the k-nearest search.
+(8 % of the bench's: the gaps between stations) takes the least, over the occupied
+cubes around it, of its distance to their centre plus their chord: a ball that holds
+six stations by the triangle inequality. Only with no occupied cube next door is it
+guessed from the count of stations in its 8 km cube (a density: a city centre gets a
+small ball, the countryside a large one), and with no station within 8 km (0.5 %:
+between cities) from its 32 km cube's count instead of falling through to the
+k-nearest search.
 
 At 400,000 stations (bench/nearest.py's registry and queries, k=5) the ball held a
 median of 13 candidates before and after, the 99th percentile 138 before and 43 now;
 526 of 10,000 balls held more than the Python loop ranks (48) before, 86 now; 235 had
 to ask the tree again, 97 now; 51 fell through to the k-nearest search, 3 now (at k=10:
 99th percentile 242 -> 86 candidates). The fine grid costs ~0.25 s of the build (one
-X
+k-nearest query per occupied cube) and ~11 MB. Sizing a query in an empty fine cube
+from its neighbours (2026-12-04) took the 99th percentile to 34 candidates, the balls
+over 48 to 21 and the second asks to 21: the 97 balls of 4-22 km around queries at a
+city's edge had been the slowest percent of queries.
 
 The guess decides only how fast a query is, never its answer: the index proves every
 answer with the same chord bound whatever the ball was, and falls back to the k-nearest
