@@ -408,9 +408,32 @@ def bare_script(encoding: str) -> str:
     }
 
 
+def cpu_seconds(pids: Sequence[int]) -> tuple[float, float]:
+    """(user, system) CPU seconds these processes have used (Linux /proc; 10 ms ticks)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    user = system = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        user += int(fields[11])  # utime and stime: stat's fields 14 and 15
+        system += int(fields[12])
+    return user / tick, system / tick
+
+
 def run_wrk(
-    base: str, script: str, *, seconds: int, connections: int, threads: int, workdir: Path
+    base: str,
+    script: str,
+    *,
+    seconds: int,
+    connections: int,
+    threads: int,
+    workdir: Path,
+    server_pids: Sequence[int] = (),
 ) -> dict[str, float]:
+    """wrk's summary; with ``server_pids``, also the CPU per request the server's processes
+    and wrk itself used (µs), which say where a request's cost lies over HTTP."""
+    server_before = cpu_seconds(server_pids)
+    children = os.times()
+    client_before = children.children_user + children.children_system
     path = workdir / f"wrk-{time.monotonic_ns()}.lua"
     path.write_text(script)
     out = subprocess.run(
@@ -423,6 +446,14 @@ def run_wrk(
     line = next(x for x in out.splitlines() if x.startswith("BENCHJSON "))
     result = json.loads(line.removeprefix("BENCHJSON "))
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    if server_pids:
+        children = os.times()
+        client = children.children_user + children.children_system - client_before
+        served = max(result["requests"], 1)
+        user, system = (a - b for a, b in zip(cpu_seconds(server_pids), server_before, strict=True))
+        result["server_cpu_us"] = (user + system) / served * 1e6
+        result["server_system_share"] = system / max(user + system, 1e-9)
+        result["client_cpu_us"] = client / served * 1e6
     result["errors"] = sum(result[k] for k in ("connect", "read", "write", "status", "timeout"))
     return result
 
@@ -461,6 +492,9 @@ def run_open_loop(
         "OPEN_LOOP_OUT": str(out),
         "OPEN_LOOP_ENCODING": encoding,
     }
+    before = os.times()
+    locust_before = before.children_user + before.children_system
+    started = time.monotonic()
     subprocess.run(
         [
             str(ensure_locust()), "-f", str(BENCH / "open_loop_locust.py"), "--headless",
@@ -470,6 +504,10 @@ def run_open_loop(
         ],
         env=env, check=True, capture_output=True, text=True,
     )  # fmt: skip
+    after = os.times()
+    locust_cores = (after.children_user + after.children_system - locust_before) / (
+        time.monotonic() - started
+    )
     result = json.loads(out.read_text())
     latencies = result["latencies_ms"]
     if not latencies:
@@ -482,6 +520,8 @@ def run_open_loop(
         "p50_ms": percentile(latencies, 50),
         "p99_ms": percentile(latencies, 99),
         "max_ms": max(latencies),
+        # The generator's own CPU, in cores of this machine: what the server did not get.
+        "locust_cores": locust_cores,
     }
 
 
@@ -526,8 +566,10 @@ def throughput(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
             for label, script in (("nearest", nearest_lua), ("bare", bare_lua)):
                 print(f"# round {round_no}, wrk {label}: {args.connections} connections, "
                       f"{args.seconds} s", flush=True)  # fmt: skip
+                pids = [server.process.pid, *server.worker_pids()]
                 result = run_wrk(server.base, script, seconds=args.seconds,
-                                 connections=args.connections, threads=2, workdir=work)  # fmt: skip
+                                 connections=args.connections, threads=2, workdir=work,
+                                 server_pids=pids)  # fmt: skip
                 result["label"] = label
                 result["round"] = round_no
                 rows.append(result)
@@ -668,20 +710,30 @@ def main() -> None:
                 f"wrk -t2 -c{args.connections} -d{args.seconds}s, "
                 f"Accept-Encoding: {args.encoding}\n"
             )
-            print("| round | endpoint | requests/s | p50 ms | p99 ms | errors | KB/response |")
-            print("|---|---|---|---|---|---|---|")
+            print("| round | endpoint | requests/s | p50 ms | p99 ms | errors | KB/response "
+                  "| server CPU µs/request (kernel's share) | wrk CPU µs/request |")  # fmt: skip
+            print("|---|---|---|---|---|---|---|---|---|")
             closed = [r for r in rows if r["label"] != "open-loop"]
             for r in closed:
                 print(
                     f"| {r['round']} | {r['label']} | {r['rps']:,.0f} | {r['p50_us'] / 1000:.1f} "
                     f"| {r['p99_us'] / 1000:.1f} | {r['errors']} "
-                    f"| {r['bytes'] / max(r['requests'], 1) / 1024:.2f} |"
+                    f"| {r['bytes'] / max(r['requests'], 1) / 1024:.2f} "
+                    f"| {r['server_cpu_us']:,.0f} ({r['server_system_share']:.0%}) "
+                    f"| {r['client_cpu_us']:,.0f} |"
                 )
-            ratios = [n["rps"] / b["rps"] for n, b in zip(closed[0::2], closed[1::2], strict=True)]
+            pairs = list(zip(closed[0::2], closed[1::2], strict=True))
+            ratios = [n["rps"] / b["rps"] for n, b in pairs]
+            # What the rates would be if the server's CPU alone counted (two cores, no wrk).
+            cpu_ratios = [b["server_cpu_us"] / n["server_cpu_us"] for n, b in pairs]
             print(
                 "\nnearest / bare: "
                 + ", ".join(f"{x:.0%}" for x in ratios)
-                + f" (round by round; target ≥ 60 %); median {float(np.median(ratios)):.0%}",
+                + f" (round by round; target ≥ 60 %); median {float(np.median(ratios)):.0%}"
+                + "\nbare's server CPU per request / nearest's: "
+                + ", ".join(f"{x:.0%}" for x in cpu_ratios)
+                + f"; median {float(np.median(cpu_ratios)):.0%} (the ratio without wrk on the "
+                "same cores)",
                 flush=True,
             )
             for r in rows:
@@ -692,7 +744,8 @@ def main() -> None:
                         f"({args.open_loop_share:.0%} of bare's {r['bare_capacity_rps']:,.0f}), "
                         f"achieved {r['achieved_rps']:,.0f}; nearest p50 {r['p50_ms']:.1f} ms, "
                         f"p99 {r['p99_ms']:.1f} ms (target ≤ 25 ms), max {r['max_ms']:.1f} ms; "
-                        f"{r['requests']:,} answers, {r['failures']} failures",
+                        f"{r['requests']:,} answers, {r['failures']} failures; locust itself "
+                        f"used {r['locust_cores']:.2f} of the {os.cpu_count()} cores",
                         flush=True,
                     )
         if args.skip_startup:

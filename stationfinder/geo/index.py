@@ -551,22 +551,41 @@ class StationIndex:
             checks.append(_HoursCheck(self._hours, self._hours_table, hours))
 
         if predicate is None and radius_m is None:
-            hits = self._nearest_plain(point, k, subtree, checks)
+            # The share of stations expected to pass, for the ball's size: the sub-tree's,
+            # times each other filter's (an opening-hours test: guessed at a half).
+            share = subtree.tree.n / self._full.tree.n  # type: ignore[union-attr]
+            for key in keys:
+                share *= self._count[key] / len(self._ids)
+            if hours is not None:
+                share *= 0.5
+            hits = self._nearest_in_ball(point, k, subtree, checks, share)
+            if hits is None:
+                hits = self._nearest_plain(point, k, subtree, checks)
             if hits is not None:
                 return hits
         return self._nearest_filtered(point, k, subtree, checks, predicate, radius_m)
 
-    def _nearest_in_ball(self, point: Point, k: int) -> list[Hit] | None:
-        """Fast path for the unfiltered query: rank the stations in a ball around the point.
+    def _nearest_in_ball(
+        self,
+        point: Point,
+        k: int,
+        subtree: _Subtree | None = None,
+        checks: Sequence[_Check] = (),
+        share: float = 1.0,
+    ) -> list[Hit] | None:
+        """Fast path without predicate or radius: rank the stations in a ball around the
+        point (of ``subtree``'s that pass ``checks``, about ``share`` of all stations).
 
         ``cKDTree.query_ball_point`` costs a quarter of ``cKDTree.query`` (scipy's k-nearest
         call is mostly NumPy bookkeeping), and a few dozen candidates are ranked by chord
         in a Python loop faster than by NumPy. Every station outside the ball is farther
-        than its radius, so the k-th geodesic is proved by the bound at the nearer of the
-        radius and the (k+1)-th candidate's chord, as in `_nearest_plain`. Returns None
-        when it is not (far from every station, near-ties, the ball kept too few).
+        than its radius, and those inside that fail a check do not count, so the k-th
+        geodesic is proved by the bound at the nearer of the radius and the (k+1)-th
+        passing candidate's chord, as in `_nearest_plain`. Returns None when it is not (far
+        from every station, near-ties, the ball kept too few).
         """
-        tree = self._full.tree  # type: ignore[union-attr]
+        sub = self._full if subtree is None else subtree
+        tree = sub.tree  # type: ignore[union-attr]
         if k >= tree.n:
             return None
         lon, lat = point.lon, point.lat
@@ -575,8 +594,20 @@ class StationIndex:
         radius = self._ball_radius.guess(qx, qy, qz, k)
         if radius is None:
             return None
+        if share < 1.0:
+            # Stations lie on a surface: a ball holding k of a share of them is as much
+            # wider as the square root of that share.
+            radius /= math.sqrt(max(share, 1e-6))
+        members = sub.members  # type: ignore[union-attr]
         for _ in range(_BALL_TRIES):
             found = tree.query_ball_point(q, radius)
+            if (members is not None or checks) and found:
+                loc = np.array(found, dtype=np.intp)
+                if members is not None:
+                    loc = members[loc]
+                for check in checks:
+                    loc = loc[_passes(check, loc)]
+                found = loc.tolist()
             m = len(found)
             if m >= k:
                 break
