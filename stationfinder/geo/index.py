@@ -2,8 +2,10 @@
 
 Candidates come from a KD-tree (scipy's cKDTree) over the stations' Earth-centred
 (ECEF) coordinates in metres, ordered by the straight-line chord through the Earth. The
-answer is re-ranked by the exact geodesic distance (pyproj's Karney solver, which agrees
-with geopy's ``geodesic`` to nanometres). The search stops only when no station it has
+answer's distances are geodesic: up to 10 km taken from the chord by a series that is
+within 0.01 mm of Karney's solver (`_chord_series`; there the chord order is the
+geodesic order), beyond it from pyproj's Karney solver itself, which agrees with geopy's
+``geodesic`` to nanometres. The search stops only when no station it has
 not looked at can be closer than the k-th answer, using a lower bound on the geodesic
 distance in terms of the chord:
 
@@ -24,10 +26,11 @@ lies within the chord ``_chord_reach(d)``. The chord bound is tight to 1e-7 at 1
 15,000 km and 4 % at the antipode. So queries from far away (Sydney into a registry of
 China) rank more candidates (a few ms at 400,000 stations) but stay exact.
 
-The unfiltered query (the common one) first asks the tree for the stations in a ball
-whose radius is guessed from the stations' density (`ball_radius`): scipy's ball call
-costs about a quarter of its k-nearest call, and the same bound, at the ball's radius,
-proves the answer; when it cannot, the k-nearest search below answers.
+A query without radius or predicate (the common one) first asks the tree for the
+stations in a ball whose radius is guessed from the stations' density (`ball_radius`,
+widened for the share a filter lets pass): scipy's ball call costs about a quarter of
+its k-nearest call, and the same bound, at the ball's radius, proves the answer; when it
+cannot, the k-nearest search below answers.
 
 Filters are applied inside the search. An amenity, kind or street held by at most half
 of the stations gets its own sub-tree, so a query for a rare amenity searches only the
