@@ -10,8 +10,11 @@ made here once, as Flask-Limiter documents, and bound to each app by `init_app`.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
+from limits import RateLimitItem, parse
 
 from stationfinder.core.privacy import hash_device_key
 
@@ -37,6 +40,22 @@ def hashed_device_and_address(device_key: str | None) -> str:
 
 
 limiter = Limiter(key_func=client_address, headers_enabled=True)
+
+
+@lru_cache(maxsize=32)
+def _item(limit: str) -> RateLimitItem:
+    return parse(limit)
+
+
+def allow(limit: str, scope: str) -> bool:
+    """Count one use of ``scope`` by this client against ``limit`` ("20 per minute"),
+    in the limiter's own store (Redis when set: the count holds across hosts), and say
+    whether it is still within it. For work inside a view that is dearer than the view
+    itself, such as asking an outside service whose quota the operator pays for."""
+    if not limiter.enabled or not limiter.initialized:
+        return True
+    prefix = str(current_app.config.get("RATELIMIT_KEY_PREFIX", "stationfinder"))
+    return bool(limiter.limiter.hit(_item(limit), prefix, scope, client_address()))
 
 
 def init_app(app: Flask) -> None:

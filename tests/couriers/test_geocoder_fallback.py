@@ -102,3 +102,26 @@ def test_without_the_setting_nothing_is_asked(
     body = make_app().test_client().get("/places?q=某某快递网点").get_json()
     assert body["places"] == []
     assert _FakeNominatim.queries == []
+
+
+def test_a_client_may_cause_only_so_many_outside_lookups(geocoding_app: Flask) -> None:
+    """Each geocoder answer is a request against the operator's quota: one client gets
+    GEOCODER_LIMIT of them (new queries each time, as an abuser would send), then the
+    gazetteer answers alone; another address still has its own."""
+    from stationfinder.web.couriers.routes import GEOCODER_LIMIT
+
+    per_minute = int(GEOCODER_LIMIT.split()[0])
+    client = geocoding_app.test_client()
+    answers = [
+        client.get(f"/places?q=某某快递网点{i}").get_json()["places"] for i in range(per_minute + 5)
+    ]
+    assert all(a and a[0]["kind"] == "geocoder" for a in answers[:per_minute])
+    assert answers[per_minute:] == [[]] * 5
+    assert len(_FakeNominatim.queries) == per_minute
+    # The no-script page shares the count: it says "not found", and asks nobody.
+    page = client.get("/nearest?place=某某快递网点x")
+    assert page.status_code == 200 and len(_FakeNominatim.queries) == per_minute
+    other = geocoding_app.test_client().get(
+        "/places?q=某某快递网点y", environ_base={"REMOTE_ADDR": "10.9.8.7"}
+    )
+    assert other.get_json()["places"][0]["kind"] == "geocoder"

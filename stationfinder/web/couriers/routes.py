@@ -55,8 +55,9 @@ from stationfinder.web.couriers.present import (
     kind_label,
     nav_links,
 )
-from stationfinder.web.errors import InvalidParameter
+from stationfinder.web.errors import InvalidParameter, error_body
 from stationfinder.web.i18n import current_lang, messages, remember_choice, template_context
+from stationfinder.web.limits import allow
 
 NEAREST_K = 10
 
@@ -237,6 +238,10 @@ def nearest_page() -> tuple[str, int]:
     if lat is not None and lon is not None:
         near = Place(gettext("You are here"), None, "point", None, Point(lon, lat))
     elif place_query:
+        if not allow(PLACES_LIMIT, "places"):  # the same count as /places: one budget
+            problem = gettext("Too many searches from here; wait a minute and try again.")
+            html, _ = _locator(problem=problem, form=form)
+            return html, 429
         found = search_places(place_query) or _geocoded(place_query)
         if not found:
             return _locator(
@@ -285,18 +290,35 @@ def _has_working(feature: Mapping[str, Any], amenity: str) -> bool:
     )
 
 
+# Place searches per client address, /places and /nearest?place= together (one budget:
+# either would do for an abuser). A courier typing a name sends one search per pause
+# (250 ms), a few dozen a minute at most; a search costs up to ~190 ms of a worker for a
+# long query that matches nothing, so without a limit one client could keep one busy.
+PLACES_LIMIT = "120 per minute;2000 per hour"
+# The outside geocoder answers only what the gazetteer lacks; each answer is a request
+# against the operator's quota, so a client may cause only this many.
+GEOCODER_LIMIT = "20 per minute;200 per day"
+
+
 def _geocoded(query: str) -> list[Place]:
-    """The optional outside geocoder's answer, when one is configured."""
+    """The optional outside geocoder's answer, when one is configured (and this client
+    is within GEOCODER_LIMIT: past it, the gazetteer's suggestions answer alone)."""
     geocoder = current_geocoder()
-    place = geocoder.locate(query) if geocoder is not None else None
+    if geocoder is None or not allow(GEOCODER_LIMIT, "geocoder"):
+        return []
+    place = geocoder.locate(query)
     return [place] if place is not None else []
 
 
 @bp.get("/places")
-def places() -> Response:
+def places() -> Response | tuple[Response, int, dict[str, str]]:
     """Places matching `q` from the offline gazetteer, best first (JSON); when none,
     ``suggestions``: the nearest names by edit distance, to offer instead."""
     query = (request.args.get("q") or "").strip()[:60]
+    if query and not allow(PLACES_LIMIT, "places"):
+        message = gettext("Too many searches from here; wait a minute and try again.")
+        body = jsonify(error_body("too_many_requests", message, "q"))
+        return body, 429, {"Retry-After": "60"}
     found = (search_places(query) or _geocoded(query)) if query else []
     suggestions = suggest_places(query) if query and not found else []
     return jsonify(
