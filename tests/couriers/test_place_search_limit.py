@@ -4,6 +4,8 @@ an unlimited client could keep one busy. A courier typing never comes near the l
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Flask
 
 from stationfinder.web.couriers.routes import PLACES_LIMIT
@@ -40,3 +42,15 @@ def test_past_the_limit_both_searches_say_so_and_keep_what_was_typed(app: Flask)
     assert other.status_code == 200
     fresh = app.test_client().get("/places?q=金沙湖")
     assert fresh.status_code == 429
+
+
+def test_an_unreachable_counter_store_leaves_searches_working(
+    make_app: Callable[..., Flask],
+) -> None:
+    """With Redis down the count cannot be kept: a courier's search still answers (the
+    limit lapses for that while), rather than an error page."""
+    app = make_app(REDIS_URL="redis://127.0.0.1:9/0")  # nothing listens on port 9
+    client = app.test_client()
+    found = client.get("/places?q=金沙湖")
+    assert found.status_code == 200 and found.get_json()["places"]
+    assert client.get("/nearest?place=金沙湖").status_code == 200
