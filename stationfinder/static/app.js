@@ -314,7 +314,11 @@
       if (controller) opts.signal = controller.signal;
       return fetch(url, opts).then(function (response) {
         if (timer) clearTimeout(timer);
-        if (!response.ok) throw new Error("HTTP " + response.status);
+        if (!response.ok) {
+          var failed = new Error("HTTP " + response.status);
+          failed.status = response.status;
+          throw failed;
+        }
         return response.json();
       }, function (error) { if (timer) clearTimeout(timer); throw error; });
     }
@@ -509,11 +513,13 @@
         if (body.places.length) { usePlace(body.places[0]); return; }
         say(fmt(t.place_not_found, {place: text}));
         offerInstead(body.suggestions || []);
-      }).catch(function () {
-        /* No answer from the server: say so, rather than that the place does not exist. */
+      }).catch(function (error) {
+        /* No answer from the server: say so, rather than that the place does not exist.
+           Past the searches' limit (429) the phone's own names still answer, and what it
+           says is the wait, not "offline". */
         var local = localPlace(text);
         if (local) { usePlace(local); return; }
-        say(t.place_offline);
+        say(error && error.status === 429 ? t.too_many_searches : t.place_offline);
         offerInstead([]);
       });
     }
@@ -698,7 +704,11 @@
       if (csrf) headers["X-CSRFToken"] = csrf.value;
       fetch(form.action, {method: "POST", body: new FormData(form), headers: headers, credentials: "same-origin"})
         .then(function (response) {
-          if (!response.ok) throw new Error("HTTP " + response.status);
+          if (!response.ok) {
+          var failed = new Error("HTTP " + response.status);
+          failed.status = response.status;
+          throw failed;
+        }
           return response.json();
         })
         .then(function (body) {

@@ -54,6 +54,8 @@ SCRIPT_TEXT: dict[str, str] = {
     "or_pick_district": N_("Or pick a district:"),
     "paused": N_("Paused: %(note)s"),
     "place_offline": N_("No network, so places cannot be looked up now."),
+    # Past the place searches' limit per address (/places answered 429).
+    "too_many_searches": N_("Too many searches from here; wait a minute and try again."),
     "place_not_found": N_("No place called “%(place)s”. Try one below or pick a subdistrict."),
     "results": N_("Nearest stations"),
     # While a weather alert holds, the nearest answer lists these stations first.

@@ -100,3 +100,27 @@ def test_offline_search_says_it_is_offline_and_offers_the_subdistricts(
     expect(page.get_by_test_id("offline-note")).to_contain_text("离线数据，更新于")
     expect(page.get_by_test_id("station-card").first).to_be_visible()
     page.screenshot(path="/tmp/stationfinder-offline-place-search.png", full_page=True)
+
+
+def test_past_the_search_limit_the_script_says_wait_not_offline(
+    open_context: Callable[..., Any], live_server: Any
+) -> None:
+    """/places answers 429 past a client's searches a minute: the phone still answers
+    from its own names where it can, and otherwise says to wait, not that it is offline."""
+    page = _phone(open_context).new_page()
+    page.route(
+        "**/places?**",
+        lambda route: route.fulfill(
+            status=429,
+            content_type="application/json",
+            headers={"Retry-After": "60"},
+            body='{"error": {"code": "too_many_requests", "message": "x", "field": "q"}}',
+        ),
+    )
+    page.goto(live_server.url + "/")
+    _search(page, "杭电")  # no subdistrict or station name the phone holds
+    status = page.get_by_test_id("status")
+    expect(status).to_have_text("这里的搜索太频繁了，请等一分钟再试。")
+    expect(page.get_by_test_id("place")).to_have_value("杭电")  # what was typed stays
+    _search(page, "白杨")  # a subdistrict the page knows still answers
+    expect(page.locator("#results-title")).to_have_text("附近：白杨街道")
